@@ -1,0 +1,9 @@
+"""sideways_jax: train video models with Sideways and Skip-Sideways (and exact baselines)."""
+
+from sideways_jax.engine import ALGORITHMS, Trainer, TrainState, build
+from sideways_jax.layers import Conv2D, conv2d
+from sideways_jax.network import Network, SkipEdge, skip_pattern, same_frame_forward
+from sideways_jax.sideways import Activation, GradMessage, ModuleTick, module_tick
+from sideways_jax.tasks import Classification, FramePrediction
+
+__version__ = '0.1.0'

@@ -1,0 +1,265 @@
+"""The network graph: modules, skip edges, their delays, validation and per-module init.
+
+A network is K modules H_1 ... H_K (SIDEWAYS.md numbers them from 1; 0 is the input), each an
+ordinary Haiku function of one array, plus skip edges j -> k. Module k reads
+
+    u_k[t] = C_k( a_{k-1}[t - d_main], a_{j1}[t - d1], ... )
+
+and C_k belongs to module k, so a learned skip projection lives in theta_k.
+"""
+
+import dataclasses
+from typing import Callable, NamedTuple, Sequence, Tuple, Union
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+KINDS = ('fresh', 'aligned')
+COMBINES = ('sum', 'mean', 'project')
+
+
+class SkipEdge(NamedTuple):
+  """A temporal skip connection from `source` (0 = input) into module `target`."""
+  source: int
+  target: int
+  kind: str = 'fresh'
+  combine: str = 'project'
+
+
+class Edge(NamedTuple):
+  """An input edge of a module, main or skip, with its delay in ticks."""
+  source: int
+  delay: int
+  skip: Union[SkipEdge, None]
+
+
+def edge_delay(source: int, target: int, kind: str) -> int:
+  """Delay d of an edge j -> k: module k reads at tick t what j wrote at tick t - d."""
+  if kind == 'fresh':
+    return 0 if source == 0 else 1
+  return target - 1 if source == 0 else target - source  # aligned
+
+
+# --- Named skip patterns -------------------------------------------------------------
+
+def _input_pattern(num_modules):
+  return [(0, k) for k in range(2, num_modules + 1)]
+
+
+def _two_below_pattern(num_modules):
+  return [(k - 2, k) for k in range(2, num_modules + 1)]
+
+
+def _dense_pattern(num_modules):
+  return [(j, k) for k in range(2, num_modules + 1) for j in range(0, k - 1)]
+
+
+SKIP_PATTERNS = {
+    'none': lambda num_modules: [],
+    'input': _input_pattern,          # every module also reads the input
+    'two_below': _two_below_pattern,  # every module also reads the module two below
+    'dense': _dense_pattern,          # every module reads the input and all below
+}
+
+
+def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
+  """Skip edges of a named pattern: 'PATTERN[:KIND[:COMBINE]]', e.g. 'input:aligned:sum'.
+
+  Patterns: none, input, two_below, dense. KIND: fresh (default) or aligned. COMBINE:
+  project (default; identity when shapes already match), sum or mean.
+  """
+  parts = name.split(':')
+  if len(parts) > 3 or parts[0] not in SKIP_PATTERNS:
+    raise ValueError(f'Unknown skip pattern {name!r}; use PATTERN[:KIND[:COMBINE]] with '
+                     f'PATTERN in {sorted(SKIP_PATTERNS)}, KIND in {KINDS}, '
+                     f'COMBINE in {COMBINES}.')
+  kind = parts[1] if len(parts) > 1 else 'fresh'
+  combine = parts[2] if len(parts) > 2 else 'project'
+  if kind not in KINDS:
+    raise ValueError(f'Unknown skip kind {kind!r} in pattern {name!r}; use one of {KINDS}.')
+  if combine not in COMBINES:
+    raise ValueError(f'Unknown combine rule {combine!r} in pattern {name!r}; '
+                     f'use one of {COMBINES}.')
+  return tuple(SkipEdge(j, k, kind, combine) for j, k in SKIP_PATTERNS[parts[0]](num_modules))
+
+
+# --- Combine rules -------------------------------------------------------------------
+
+def _project(x, shape, name):
+  """Learned projection of a skip input `x` to `shape` (batch dim included)."""
+  if x.shape == shape:
+    return x
+  with hk.experimental.name_scope(name):
+    if len(shape) == 4 and x.ndim == 4:
+      h, w = x.shape[1:3]
+      th, tw = shape[1:3]
+      if h >= th and w >= tw:
+        if h % th or w % tw:
+          raise ValueError(f'{name}: cannot pool {x.shape} to {shape} by an integer factor.')
+        x = hk.avg_pool(x, (1, h // th, w // tw, 1), (1, h // th, w // tw, 1), 'VALID')
+      elif th % h == 0 and tw % w == 0:
+        x = jnp.repeat(jnp.repeat(x, th // h, axis=1), tw // w, axis=2)
+      else:
+        raise ValueError(f'{name}: cannot resize {x.shape} to {shape} by an integer factor.')
+      if x.shape[-1] != shape[-1]:
+        x = hk.Conv2D(shape[-1], 1, name='proj')(x)
+      return x
+    flat = hk.Linear(int(np.prod(shape[1:])), name='proj')(x.reshape(x.shape[0], -1))
+    return flat.reshape((x.shape[0],) + tuple(shape[1:]))
+
+
+def _combine(main, skips, edges, module_name):
+  """C_k: combine the main input with the skip inputs (edges give the rule of each)."""
+  if not skips:
+    return main
+  rules = {e.combine for e in edges}
+  parts = [main]
+  for edge, s in zip(edges, skips):
+    label = f'{module_name}: skip {edge.source}->{edge.target}'
+    if edge.combine == 'project':
+      s = _project(s, main.shape, name=f'skip_from_{edge.source}')
+    elif s.shape != main.shape:
+      raise ValueError(f'{label} ({edge.combine}): skip input shape {s.shape} differs from '
+                       f'the main input shape {main.shape}; use combine="project".')
+    parts.append(s)
+  total = sum(parts[1:], parts[0])
+  if 'mean' in rules:
+    if rules != {'mean'}:
+      raise ValueError(f'{module_name}: combine "mean" cannot be mixed with {rules - {"mean"}} '
+                       f'on the same module; give all its skip edges one rule.')
+    total = total / len(parts)
+  return total
+
+
+# --- The network ---------------------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class Network:
+  """An ordered list of modules (Haiku functions of one array) plus skip edges.
+
+  Example:
+    net = Network(
+        modules=(lambda x: jax.nn.relu(Conv2D(8, 3)(x)),
+                 lambda x: hk.Linear(10)(x.mean(axis=(1, 2)))),
+        skips=skip_pattern('input', 2))
+  """
+  modules: Tuple[Callable, ...]
+  skips: Tuple[SkipEdge, ...] = ()
+  names: Union[Tuple[str, ...], None] = None
+
+  def __post_init__(self):
+    object.__setattr__(self, 'modules', tuple(self.modules))
+    object.__setattr__(self, 'skips', tuple(SkipEdge(*s) for s in self.skips))
+    if not self.modules:
+      raise ValueError('The network is empty: give at least one module.')
+    if self.names is None:
+      object.__setattr__(self, 'names', tuple(f'module_{k}' for k in
+                                              range(1, len(self.modules) + 1)))
+    if len(self.names) != len(self.modules):
+      raise ValueError(f'{len(self.names)} names for {len(self.modules)} modules.')
+    seen = set()
+    for s in self.skips:
+      label = f'skip {s.source}->{s.target}'
+      if s.kind not in KINDS:
+        raise ValueError(f'{label}: unknown kind {s.kind!r}; use one of {KINDS}.')
+      if s.combine not in COMBINES:
+        raise ValueError(f'{label}: unknown combine rule {s.combine!r}; use one of '
+                         f'{COMBINES}.')
+      if not 2 <= s.target <= self.num_modules:
+        raise ValueError(f'{label}: target must be a module 2..{self.num_modules}.')
+      if not 0 <= s.source < s.target - 1:
+        raise ValueError(f'{label}: source must be the input (0) or a module below '
+                         f'{s.target - 1} (module {s.target - 1} is already the main input).')
+      if (s.source, s.target) in seen:
+        raise ValueError(f'{label} is given twice.')
+      seen.add((s.source, s.target))
+
+  @property
+  def num_modules(self) -> int:
+    return len(self.modules)
+
+  def with_skips(self, skips: Union[str, Sequence[SkipEdge]]) -> 'Network':
+    """The same modules with another skip pattern (a name or explicit edges)."""
+    if isinstance(skips, str):
+      skips = skip_pattern(skips, self.num_modules)
+    return dataclasses.replace(self, skips=tuple(skips))
+
+  def inputs(self, k: int) -> Tuple[Edge, ...]:
+    """Input edges of module k (1-based): the main edge first, then skips by source."""
+    main = Edge(k - 1, 0 if k == 1 else 1, None)
+    skips = sorted((s for s in self.skips if s.target == k), key=lambda s: s.source)
+    return (main,) + tuple(Edge(s.source, edge_delay(s.source, k, s.kind), s) for s in skips)
+
+  def same_frame_inputs(self, k: int) -> Tuple[Edge, ...]:
+    """Input edges of module k read as an ordinary same-frame DAG (every delay 0)."""
+    return tuple(e._replace(delay=0) for e in self.inputs(k))
+
+  def consumers(self, j: int) -> Tuple[Tuple[int, int], ...]:
+    """(consumer k, input slot) of every edge that reads source j (0 = input)."""
+    return tuple((k, i) for k in range(1, self.num_modules + 1)
+                 for i, e in enumerate(self.inputs(k)) if e.source == j)
+
+  def fifo_length(self, j: int) -> int:
+    """How many past outputs of source j some edge needs (at least 1 for modules)."""
+    delays = [self.inputs(k)[i].delay for k, i in self.consumers(j)]
+    return max(delays + [0 if j == 0 else 1])
+
+  def newest_lag(self, k: int) -> int:
+    """Ticks between the frame entering and the newest frame module k's output mixes."""
+    if k == 0:
+      return 0
+    return min(self.newest_lag(e.source) + e.delay for e in self.inputs(k))
+
+  def apply_fns(self) -> Tuple[Callable, ...]:
+    """Per module, pure `apply(params, main, *skips) -> a_k` (C_k then H_k)."""
+    return tuple(self._transform(k).apply for k in range(1, self.num_modules + 1))
+
+  def _transform(self, k: int):
+    edges = [e.skip for e in self.inputs(k)[1:]]
+    body, name = self.modules[k - 1], self.names[k - 1]
+
+    def module_fn(main, *skips):
+      return body(_combine(main, skips, edges, name))
+
+    return hk.without_apply_rng(hk.transform(module_fn))
+
+  def init(self, rng: jax.Array, frame: jax.Array):
+    """Per-module params, initialised on one frame batch [B, H, W, C] read as same-frame.
+
+    Returns:
+      A tuple of K parameter pytrees (shapes differ between modules).
+    """
+    outputs = [frame]
+    params = []
+    for k, key in zip(range(1, self.num_modules + 1), jax.random.split(rng, self.num_modules)):
+      ins = [outputs[e.source] for e in self.inputs(k)]
+      transformed = self._transform(k)
+      try:
+        p = transformed.init(key, *ins)
+        outputs.append(transformed.apply(p, *ins))
+      except (ValueError, TypeError) as err:
+        raise type(err)(f'{self.names[k - 1]} (module {k}): {err}') from err
+      params.append(p)
+    return tuple(params)
+
+  def output_shapes(self, frame_shape, dtype=jnp.float32):
+    """Shapes/dtypes of every module's output for frames of `frame_shape` (batch included)."""
+    frame = jax.ShapeDtypeStruct(tuple(frame_shape), dtype)
+    params = jax.eval_shape(lambda f: self.init(jax.random.PRNGKey(0), f), frame)
+    outs = [frame]
+    fns = self.apply_fns()
+    for k in range(1, self.num_modules + 1):
+      ins = [outs[e.source] for e in self.inputs(k)]
+      outs.append(jax.eval_shape(fns[k - 1], params[k - 1], *ins))
+    return tuple(outs[1:])
+
+
+def same_frame_forward(network: Network, params, frame):
+  """All module outputs of the ordinary same-frame DAG on one frame batch (the reference)."""
+  fns = network.apply_fns()
+  outs = [frame]
+  for k in range(1, network.num_modules + 1):
+    outs.append(fns[k - 1](params[k - 1], *[outs[e.source] for e in network.inputs(k)]))
+  return tuple(outs[1:])

@@ -1,0 +1,139 @@
+"""The Sideways tick of SIDEWAYS.md: one module's forward, VJP and outgoing messages.
+
+At tick t module k reads only buffers written before t (see routing.py for how they get
+there), and does, at its current input u_k[t]:
+
+    a_k[t]     = H_k(u_k[t]; theta_k)                         (forward)
+    delta_k[t] = sum of messages its consumers sent at t-1     (or dl_t/da_K[t] at the top)
+    g_k[t]     = (dH_k/dtheta_k at u_k[t])^T delta_k[t]        (parameter gradient)
+    e_{k->j}[t] = (dH_k/du_j at u_k[t])^T delta_k[t]           (arrives at j at t+1)
+
+Nothing here knows where modules are placed or how messages travel.
+"""
+
+from typing import Callable, NamedTuple, Sequence, Tuple
+
+import jax
+import jax.numpy as jnp
+
+
+class Activation(NamedTuple):
+  """A buffer entry: an activation and the metadata that travels with it.
+
+  `valid` is structural (every input read was valid); frame indices count ticks of the
+  clock; `video_min`/`video_max` are the smallest/largest video id among the frames mixed
+  (equal iff they all come from one video); `label` is the label of the main-path frame.
+  """
+  value: jax.Array      # [B, ...]
+  valid: jax.Array      # bool []
+  oldest: jax.Array     # int32 []: oldest frame index mixed
+  newest: jax.Array     # int32 []: newest frame index mixed
+  video_min: jax.Array  # int32 [B]
+  video_max: jax.Array  # int32 [B]
+  label: jax.Array      # int32 [B]
+
+  def single_video(self):
+    return self.video_min == self.video_max
+
+
+class GradMessage(NamedTuple):
+  """A gradient message e_{k->j}: its value, validity, and whether it carries any loss."""
+  value: jax.Array
+  valid: jax.Array     # bool []: every message summed into the sender's delta was valid
+  has_loss: jax.Array  # bool []: some loss term contributed (zero-loss ticks send valid zeros)
+
+
+class ModuleTick(NamedTuple):
+  """What module k produces at one tick."""
+  activation: Activation           # a_k[t] with merged metadata
+  grads: object                    # g_k[t] (pytree like theta_k; zeros when not valid)
+  grads_valid: jax.Array           # bool []: g_k[t] is a real gradient to accumulate
+  messages: Tuple[GradMessage, ...]  # e_{k->source} for each input edge, in edge order
+  loss: object = None              # the top module's LossTerms at this tick; None below
+
+
+def merge_metadata(inputs: Sequence[Activation], value) -> Activation:
+  """Metadata of u_k = C_k(inputs): valid iff all are; frame range and video ids span all."""
+  main = inputs[0]
+  return Activation(
+      value=value,
+      valid=jnp.all(jnp.stack([a.valid for a in inputs])),
+      oldest=jnp.min(jnp.stack([a.oldest for a in inputs])),
+      newest=jnp.max(jnp.stack([a.newest for a in inputs])),
+      video_min=jnp.min(jnp.stack([a.video_min for a in inputs]), axis=0),
+      video_max=jnp.max(jnp.stack([a.video_max for a in inputs]), axis=0),
+      label=main.label)
+
+
+def sum_messages(messages: Sequence[GradMessage]) -> GradMessage:
+  """delta_k[t]: the sum of what every consumer sent at t-1; valid iff every one is."""
+  return GradMessage(
+      value=sum((m.value for m in messages[1:]), messages[0].value),
+      valid=jnp.all(jnp.stack([m.valid for m in messages])),
+      has_loss=jnp.any(jnp.stack([m.has_loss for m in messages])))
+
+
+def _zero_where_invalid(tree, ok):
+  return jax.tree.map(lambda x: jnp.where(ok, x, jnp.zeros_like(x)), tree)
+
+
+def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
+                delta_fn: Callable) -> ModuleTick:
+  """One module, one tick: forward at u_k[t], then the VJP of delta_k[t] at the same u_k[t].
+
+  Args:
+    apply_fn: `apply(params, main, *skips) -> a_k` (C_k then H_k).
+    params: theta_k.
+    inputs: the buffers module k reads this tick (main edge first, then skips).
+    delta_fn: given a_k[t] (with metadata), returns (delta_k[t], loss or None). For a
+      lower module it ignores the argument and returns the summed incoming messages; for
+      the top module it is `top_delta`: dl_t/da_K[t] needs the top's own fresh output.
+
+  Returns:
+    A `ModuleTick`. Gradients and messages are zero, and flagged, when not valid.
+  """
+  values = tuple(a.value for a in inputs)
+  out, vjp = jax.vjp(lambda p, xs: apply_fn(p, *xs), params, values)
+  activation = merge_metadata(inputs, out)
+  delta, loss = delta_fn(activation)
+  ok = delta.valid & activation.valid
+  grads, input_grads = vjp(jnp.where(ok, delta.value, jnp.zeros_like(delta.value)))
+  messages = tuple(GradMessage(e, ok, ok & delta.has_loss) for e in input_grads)
+  return ModuleTick(activation, _zero_where_invalid(grads, ok), ok & delta.has_loss, messages,
+                    loss)
+
+
+def from_messages(messages: Sequence[GradMessage]) -> Callable:
+  """delta_fn of a lower module: the sum of its incoming messages."""
+  delta = sum_messages(messages)
+  return lambda activation: (delta, None)
+
+
+class LossTerms(NamedTuple):
+  """The loss at one tick: per-example loss and the mask of examples it is taken on."""
+  value: jax.Array       # [] mean over masked examples (0 when none)
+  per_example: jax.Array  # [B]
+  mask: jax.Array        # bool [B]: valid, single-video, with a target, loss enabled
+
+
+def top_delta(loss_terms: Callable[[Activation], Tuple[jax.Array, jax.Array]]) -> Callable:
+  """delta_fn of the top module: delta_K[t] = dl_t/da_K[t].
+
+  Args:
+    loss_terms: `(a_K with metadata) -> (per-example loss [B], mask [B])`; the mask says
+      which outputs the loss is taken on (single-video, with a target).
+
+  The loss at tick t is the mean over masked examples. A tick with no such example sends
+  valid zeros that carry no loss, so warm-up validity stays structural.
+  """
+
+  def delta_fn(activation: Activation):
+    def loss(out):
+      per_example, mask = loss_terms(activation._replace(value=out))
+      mask = mask & activation.valid
+      value = jnp.sum(jnp.where(mask, per_example, 0.)) / jnp.maximum(jnp.sum(mask), 1)
+      return value, LossTerms(value, per_example, mask)
+    grad, terms = jax.grad(loss, has_aux=True)(activation.value)
+    return GradMessage(grad, activation.valid, jnp.any(terms.mask)), terms
+
+  return delta_fn

@@ -1,0 +1,69 @@
+"""Update schedules: per-module gradient windows of `update_every` ticks, any optax optimizer.
+
+Ticks are grouped into windows of N counted from tick 0 of the clip (or stream). In each
+window a module averages its valid g_k and applies one optimizer step at the window's end;
+with no valid gradient in the window it takes no step and its optimizer state is untouched.
+"""
+
+from typing import NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+import optax
+
+
+class Window(NamedTuple):
+  """Per-module gradient sums and counts of the current window."""
+  grad_sum: tuple
+  count: jax.Array  # int32 [K]
+
+
+def empty_window(params) -> Window:
+  return Window(jax.tree.map(jnp.zeros_like, params), jnp.zeros((len(params),), jnp.int32))
+
+
+def per_module(optimizer, num_modules: int) -> tuple:
+  """One optax transformation per module (one given for all, or a sequence of K)."""
+  if isinstance(optimizer, optax.GradientTransformation):
+    return (optimizer,) * num_modules
+  optimizer = tuple(optimizer)
+  if len(optimizer) != num_modules:
+    raise ValueError(f'Got {len(optimizer)} optimizers for {num_modules} modules; give one '
+                     'optax transformation, or one per module.')
+  return optimizer
+
+
+def accumulate(window: Window, grads: Sequence, valid: Sequence) -> Window:
+  """Adds this tick's valid gradients to the window."""
+  grad_sum = tuple(
+      jax.tree.map(lambda s, g, v=v: s + jnp.where(v, g, jnp.zeros_like(g)), s_k, g_k)
+      for s_k, g_k, v in zip(window.grad_sum, grads, valid))
+  return Window(grad_sum, window.count + jnp.stack(valid).astype(jnp.int32))
+
+
+def close_window(optimizers, params, opt_state, window: Window, window_end):
+  """At a window's end, each module with a valid gradient takes one optimizer step.
+
+  Returns:
+    (params, opt_state, window, stepped[K] bool).
+  """
+  new_params, new_opt, stepped = [], [], []
+  for k, opt in enumerate(optimizers):
+    take = window_end & (window.count[k] > 0)
+
+    def apply(args, opt=opt, k=k):
+      p, s = args
+      g = jax.tree.map(lambda x: x / window.count[k].astype(x.dtype), window.grad_sum[k])
+      updates, s = opt.update(g, s, p)
+      return optax.apply_updates(p, updates), s
+
+    p, s = jax.lax.cond(take, apply, lambda args: args, (params[k], opt_state[k]))
+    new_params.append(p)
+    new_opt.append(s)
+    stepped.append(take)
+  reset = window_end
+  window = Window(
+      tuple(jax.tree.map(lambda x: jnp.where(reset, jnp.zeros_like(x), x), g)
+            for g in window.grad_sum),
+      jnp.where(reset, 0, window.count))
+  return tuple(new_params), tuple(new_opt), window, jnp.stack(stepped)
