@@ -62,10 +62,11 @@ def _time_major(batch):
 
 def _check_batch(batch, frame_shape):
   shape = tuple(batch['frames'].shape)
-  if len(shape) != 5 or (shape[0],) + shape[2:] != tuple(frame_shape):
+  if len(shape) < 3 or (shape[0],) + shape[2:] != tuple(frame_shape):
     raise ValueError(
-        f'frames have shape {shape}; this trainer was initialised for [B, T, H, W, C] with '
-        f'B, H, W, C = {tuple(frame_shape)}. Re-initialise (trainer.init) for a new shape.')
+        f'frames have shape {shape}; this trainer was initialised for frames [B, T, ...] '
+        f'with B and the frame shape = {tuple(frame_shape)}. Re-initialise (trainer.init) '
+        'for a new shape.')
   for key in ('labels', 'video_ids'):
     if key not in batch:
       raise ValueError(f'The batch has no {key!r}; give {key} of shape [B, T] (or [B]).')

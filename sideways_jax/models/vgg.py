@@ -1,0 +1,89 @@
+"""VGG-style video networks: 3x3 convs + ReLU, pooling between blocks, a head on top.
+
+Each conv layer is one module (one pipeline stage, one device under placement); the top
+module is a classifier (global average pool + linear) or a frame decoder (upsample to the
+frame size, 3x3 conv, sigmoid). The papers use VGG-like nets split this way.
+"""
+
+from typing import Optional, Sequence, Tuple, Union
+
+import haiku as hk
+import jax
+import jax.numpy as jnp
+
+from sideways_jax.layers import Conv2D
+from sideways_jax.network import Network, SkipEdge
+
+# (channels, pool after) per conv module.
+VGG_SIZES = {
+    'tiny': ((8, False), (16, True)),                             # K = 3: CPU tests
+    'small': ((16, False), (16, True), (32, False), (32, True)),  # K = 5: CPU training
+    'base': ((64, False), (64, True), (128, False), (128, True),
+             (256, False), (256, True), (512, False)),            # K = 8: paper-like VGG-8
+}
+
+
+def _conv_module(channels: int, pool: bool, name: str):
+  def module(x):
+    x = jax.nn.relu(Conv2D(channels, 3, name=f'{name}_conv')(x))
+    if pool:
+      x = hk.max_pool(x, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')
+    return x
+  return module
+
+
+def _classifier(num_classes: int, hidden: Optional[int]):
+  def module(x):
+    x = x.mean(axis=(1, 2))
+    if hidden:
+      x = jax.nn.relu(hk.Linear(hidden, name='fc')(x))
+    return hk.Linear(num_classes, name='logits')(x)
+  return module
+
+
+def _decoder(frame_shape: Tuple[int, int, int]):
+  height, width, channels = frame_shape
+  def module(x):
+    fh, fw = height // x.shape[1], width // x.shape[2]
+    if fh * x.shape[1] != height or fw * x.shape[2] != width:
+      raise ValueError(f'decoder: feature map {x.shape[1:3]} does not divide the frame '
+                       f'{height}x{width}.')
+    x = jnp.repeat(jnp.repeat(x, fh, axis=1), fw, axis=2)
+    x = jax.nn.relu(Conv2D(16, 3, name='decoder_conv')(x))
+    return jax.nn.sigmoid(Conv2D(channels, 3, name='decoder_out')(x))
+  return module
+
+
+def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: int = 10,
+        task: str = 'classification', frame_shape: Optional[Tuple[int, int, int]] = None,
+        skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None) -> Network:
+  """A VGG-style `Network`: one module per conv layer plus a head module.
+
+  Args:
+    size: 'tiny' (K=3), 'small' (K=5), 'base' (K=8), or explicit (channels, pool) pairs.
+    num_classes: classifier outputs (task='classification').
+    task: 'classification' or 'prediction' (the head decodes a frame).
+    frame_shape: (H, W, C) of the frames; needed by the decoder.
+    skips: a skip pattern name (see `network.skip_pattern`) or explicit `SkipEdge`s.
+    hidden: width of an extra hidden layer in the classifier head.
+
+  Example:
+    net = vgg('small', num_classes=8, skips='input')
+  """
+  if isinstance(size, str):
+    if size not in VGG_SIZES:
+      raise ValueError(f'Unknown VGG size {size!r}; use one of {sorted(VGG_SIZES)}.')
+    size = VGG_SIZES[size]
+  modules = [_conv_module(c, p, f'block{i + 1}') for i, (c, p) in enumerate(size)]
+  names = [f'conv{i + 1}' for i in range(len(size))]
+  if task == 'classification':
+    modules.append(_classifier(num_classes, hidden))
+    names.append('classifier')
+  elif task == 'prediction':
+    if frame_shape is None:
+      raise ValueError('vgg(task="prediction") needs frame_shape=(H, W, C) for its decoder.')
+    modules.append(_decoder(tuple(frame_shape)))
+    names.append('decoder')
+  else:
+    raise ValueError(f'Unknown task {task!r}; use "classification" or "prediction".')
+  return Network(tuple(modules), names=tuple(names)).with_skips(skips)
