@@ -212,12 +212,15 @@ class VideoClipDataset:
   undecodable ones are found when read, warned about (`BadVideoWarning`),
   counted in `bad_videos` and replaced by the next valid video, so an epoch
   never crashes. More than `max_bad_fraction` bad files raises DataError.
+
+  Decoder threading defaults to 'NONE': parallelism comes from the loader
+  workers, and on 2 cores frame threading was slower (benchmarks/data_decode.py).
   """
 
   def __init__(self, entries, *, class_names, train, frames_per_clip=16,
                temporal_stride=1, resolution=112, short_side=None, num_views=1,
                flip=True, mean=None, std=None, pad_mode='loop', seed=0,
-               max_bad_fraction=0.1, thread_type='AUTO', probe=False, name='videos',
+               max_bad_fraction=0.1, thread_type='NONE', probe=False, name='videos',
                fix='Re-download or re-extract the dataset.'):
     if pad_mode not in PAD_MODES:
       raise ValueError(f'pad_mode must be one of {PAD_MODES}, got {pad_mode!r}')
