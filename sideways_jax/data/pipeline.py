@@ -48,7 +48,7 @@ def _epoch_batches(dataset, order, batch_size, epoch, num_workers, prefetch):
         .map(_item_loader(dataset, epoch))
         .batch(batch_size, drop_remainder=False, batch_fn=video_io.collate))
   opts = grain.ReadOptions(num_threads=num_workers,
-                           prefetch_buffer_size=max(prefetch, num_workers) * batch_size)
+                           prefetch_buffer_size=max(prefetch, num_workers))
   yield from ds.to_iter_dataset(opts)
 
 
@@ -67,7 +67,8 @@ def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
     drop_remainder: drop each epoch's last, smaller batch (batches never
       span epochs).
     num_workers: 0 loads in this thread; > 0 uses that many grain threads.
-    prefetch: batches read ahead per worker thread.
+    prefetch: batches read ahead (at least num_workers); memory is about
+      prefetch whole batches.
 
   Raises:
     ValueError: if batch_size < 1 or the dataset has fewer items than one
