@@ -1,0 +1,299 @@
+"""Engine checks against independent references: the static-clip theorem, bptt vs float64
+jax.grad of a Python-unrolled clock, warm-up, metadata across video boundaries, bad input."""
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import chex
+import haiku as hk
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+import sideways_jax as sj
+
+
+def conv_net(num_modules, skips='none', channels=4, classes=3):
+  convs = tuple(lambda x: jax.nn.relu(sj.Conv2D(channels, 3)(x))
+                for _ in range(num_modules - 1))
+  head = lambda x: hk.Linear(classes)(x.mean(axis=(1, 2)))
+  return sj.Network(convs + (head,)).with_skips(skips)
+
+
+def linear_net(num_modules, skips='none', width=6, classes=3):
+  hidden = tuple(lambda x: jnp.tanh(hk.Linear(width)(x)) for _ in range(num_modules - 1))
+  return sj.Network(hidden + (lambda x: hk.Linear(classes)(x),)).with_skips(skips)
+
+
+def clip_batch(frames, labels=None, video_ids=None, seed=0):
+  b, t = frames.shape[:2]
+  rng = np.random.RandomState(seed)
+  if labels is None:
+    labels = np.repeat(rng.randint(0, 3, (b, 1)), t, 1)
+  if video_ids is None:
+    video_ids = np.repeat(np.arange(b)[:, None], t, 1)
+  return {'frames': jnp.asarray(frames, jnp.float32), 'labels': jnp.asarray(labels),
+          'video_ids': jnp.asarray(video_ids)}
+
+
+def same_frame_grads(net, params, frame, labels):
+  """Backprop of the ordinary same-frame network on one frame (mean CE over the batch)."""
+  def loss(p):
+    logits = sj.same_frame_forward(net, p, frame)[-1]
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
+  return jax.grad(loss)(params)
+
+
+class StaticClipTheoremTest(parameterized.TestCase):
+  """Sideways is backprop when the world stands still (SIDEWAYS.md)."""
+
+  @parameterized.product(num_modules=[2, 3, 5], kind=['conv', 'linear'],
+                         skips=['none', 'input:fresh:sum', 'two_below:fresh:sum',
+                                'input:aligned:sum'])
+  def test_static_clip_gradients_equal_backprop(self, num_modules, kind, skips):
+    if kind == 'conv':
+      # Skips by sum need equal shapes; the head's input skip needs a projection.
+      skips = skips if skips == 'none' else skips.replace(':sum', ':project')
+      net = conv_net(num_modules, skips)
+      frame = jax.random.normal(jax.random.PRNGKey(1), (2, 5, 5, 4))
+    else:
+      net = linear_net(num_modules, skips)
+      frame = jax.random.normal(jax.random.PRNGKey(1), (2, 6))
+    steps_t = 2 * (num_modules - 1) + 3
+    frames = jnp.repeat(frame[:, None], steps_t, axis=1)
+    batch = clip_batch(frames)
+    # Parameters held fixed: one window longer than the clip and its drain.
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3),
+                       update_every=steps_t + num_modules, diagnostics=True)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    _, metrics = trainer.step(state, batch)
+    expected = same_frame_grads(net, state.params, frame, batch['labels'][:, 0])
+    for k, tick in enumerate(metrics['trace']['ticks']):
+      for t in range(2 * (num_modules - 1), steps_t):
+        self.assertTrue(bool(tick.grads_valid[t]), f'module {k + 1} tick {t} not valid')
+        chex.assert_trees_all_close(
+            jax.tree.map(lambda g: g[t], tick.grads), expected[k], atol=2e-5, rtol=1e-4,
+            custom_message=f'module {k + 1}, tick {t}')
+
+
+def unrolled_clock_loss(net, params, frames, labels):
+  """A Python-unrolled frame clock (explicit delays, no scan): mean CE over valid outputs."""
+  fns = net.apply_fns()
+  num_modules, num_ticks = net.num_modules, frames.shape[1]
+  a = {0: {t: frames[:, t] for t in range(num_ticks)}}
+  total, count = 0., 0
+  for t in range(num_ticks):
+    for k in range(1, num_modules + 1):
+      edges = net.inputs(k)
+      if all(t - e.delay in a.get(e.source, {}) for e in edges):
+        ins = [a[e.source][t - e.delay] for e in edges]
+        a.setdefault(k, {})[t] = fns[k - 1](params[k - 1], *ins)
+    if t in a.get(num_modules, {}):
+      total += optax.softmax_cross_entropy_with_integer_labels(
+          a[num_modules][t], labels).sum()
+      count += labels.shape[0]
+  return total / count
+
+
+class BpttTest(parameterized.TestCase):
+
+  @parameterized.parameters('none', 'input:fresh:project', 'two_below:aligned:project',
+                            'dense:fresh:project')
+  def test_bptt_equals_float64_unrolled_grad(self, skips):
+    with jax.enable_x64(True):
+      net = conv_net(4, skips)
+      frames = jax.random.normal(jax.random.PRNGKey(3), (2, 7, 5, 5, 4), jnp.float64)
+      batch = clip_batch(frames)
+      batch['frames'] = frames
+      trainer = sj.build(net, optax.sgd(1.0), sj.Classification(3), algorithm='bptt')
+      state = trainer.init(jax.random.PRNGKey(0), batch)
+      new_state, _ = trainer.step(state, batch)
+      got = jax.tree.map(lambda a, b: a - b, state.params, new_state.params)  # = grad (sgd 1)
+      expected = jax.grad(unrolled_clock_loss, argnums=1)(
+          net, state.params, frames, batch['labels'][:, 0])
+      self.assertEqual(jax.tree.leaves(got)[0].dtype, jnp.float64)
+      chex.assert_trees_all_close(got, expected, atol=1e-10, rtol=1e-8)
+
+
+class WarmUpTest(parameterized.TestCase):
+
+  @parameterized.parameters('none', 'input', 'two_below')
+  def test_no_change_before_first_valid_gradient(self, skips):
+    net = conv_net(3, skips)
+    optimizer = optax.adam(1e-2)
+    frames = jax.random.normal(jax.random.PRNGKey(0), (2, 6, 5, 5, 4))
+    batch = clip_batch(frames)
+    trainer = sj.build(net, optimizer, sj.Classification(3), drain=True, diagnostics=True)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    _, metrics = trainer.step(state, batch)
+    trace = metrics['trace']
+    for k, tick in enumerate(trace['ticks']):
+      valid = np.asarray(tick.grads_valid)
+      first = int(np.argmax(valid))
+      self.assertTrue(valid.any())
+      stepped = np.asarray(trace['stepped'][:, k])
+      self.assertFalse(stepped[:first].any(), f'module {k + 1} stepped before tick {first}')
+      np.testing.assert_array_equal(stepped, valid)  # update_every=1: a step per valid g
+    # Without skips, module k's delta is first valid at tick (K-1) + (K-k).
+    if skips == 'none':
+      firsts = [int(np.argmax(np.asarray(t.grads_valid))) for t in trace['ticks']]
+      self.assertEqual(firsts, [4, 3, 2])
+
+  def test_module_without_valid_gradient_keeps_params_and_optimizer_state(self):
+    net = conv_net(3)
+    frames = jax.random.normal(jax.random.PRNGKey(0), (2, 3, 5, 5, 4))
+    batch = clip_batch(frames)
+    # T = K = 3 without drain: module 1's first valid delta (tick 4) never comes.
+    trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), drain=False)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    new_state, _ = trainer.step(state, batch)
+    chex.assert_trees_all_equal(new_state.params[0], state.params[0])
+    chex.assert_trees_all_equal(new_state.opt_state[0], state.opt_state[0])
+    self.assertFalse(np.allclose(new_state.params[2]['linear']['w'],
+                                 state.params[2]['linear']['w']))
+
+
+class MetadataTest(parameterized.TestCase):
+
+  @parameterized.parameters('none', 'input', 'two_below:aligned')
+  def test_no_output_mixing_two_videos_reaches_a_loss(self, skips):
+    net = conv_net(3, skips)
+    t = 9
+    frames = jax.random.normal(jax.random.PRNGKey(0), (2, t, 5, 5, 4))
+    # Lane 0 changes video at frame 4, lane 1 at frame 6; labels differ per video.
+    video_ids = np.array([[10] * 4 + [11] * 5, [20] * 6 + [21] * 3])
+    labels = np.where(video_ids % 2 == 0, 0, 2)
+    batch = clip_batch(frames, labels, video_ids)
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3), stream=True,
+                       diagnostics=True)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    _, metrics = trainer.step(state, batch)
+    top = metrics['trace']['ticks'][-1].activation
+    mask = np.asarray(metrics['trace']['loss'].mask)
+    used = 0
+    for tick in range(t):
+      lo, hi = int(top.oldest[tick]), int(top.newest[tick])
+      for b in range(2):
+        single = len(set(video_ids[b, lo:hi + 1])) == 1
+        if mask[tick, b]:
+          used += 1
+          self.assertTrue(single, f'tick {tick} lane {b} mixes frames {lo}..{hi}')
+          self.assertEqual(int(top.label[tick, b]), labels[b, lo])
+        elif bool(top.valid[tick]):
+          self.assertFalse(single, f'tick {tick} lane {b}: a single-video output was dropped')
+    self.assertGreater(used, 0)
+
+  def test_stream_continues_the_clock(self):
+    net = conv_net(3)
+    frames = jax.random.normal(jax.random.PRNGKey(0), (2, 4, 5, 5, 4))
+    batch = clip_batch(frames)
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3), stream=True,
+                       diagnostics=True)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    state, m1 = trainer.step(state, batch)
+    state, m2 = trainer.step(state, batch)
+    self.assertEqual(int(state.clock), 8)
+    # In the second chunk the top is valid from its first tick (buffers carried over).
+    self.assertTrue(bool(m2['trace']['ticks'][-1].activation.valid[0]))
+    self.assertFalse(bool(m1['trace']['ticks'][-1].activation.valid[0]))
+
+
+class AlgorithmsTest(parameterized.TestCase):
+
+  @parameterized.product(algorithm=sj.ALGORITHMS, skips=['none', 'input', 'dense'],
+                         update_every=[1, 3])
+  def test_every_algorithm_runs_on_every_skip_pattern(self, algorithm, skips, update_every):
+    net = sj.models.vgg('tiny', num_classes=3, skips=skips)
+    frames = jax.random.uniform(jax.random.PRNGKey(0), (2, 6, 8, 8, 3))
+    batch = clip_batch(frames)
+    trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), algorithm=algorithm,
+                       update_every=update_every)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    new_state, metrics = trainer.step(state, batch)
+    self.assertTrue(np.isfinite(float(metrics['loss'])))
+    changed = jax.tree.map(lambda a, b: not np.allclose(a, b), new_state.params[-1],
+                           state.params[-1])
+    self.assertTrue(any(jax.tree.leaves(changed)), 'the top module never stepped')
+    evaluation = trainer.evaluate(new_state.params, batch)
+    self.assertBetween(float(evaluation['clip_accuracy']), 0., 1.)
+
+  @parameterized.parameters('sideways', 'bptt', 'backprop')
+  def test_frame_prediction(self, algorithm):
+    net = sj.models.vgg('tiny', task='prediction', frame_shape=(8, 8, 1))
+    frames = jax.random.uniform(jax.random.PRNGKey(0), (2, 6, 8, 8, 1))
+    batch = clip_batch(frames)
+    trainer = sj.build(net, optax.adam(1e-2), sj.FramePrediction(), algorithm=algorithm)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    state, metrics = trainer.step(state, batch)
+    evaluation = trainer.evaluate(state.params, batch)
+    for key in ('mse', 'psnr', 'ssim', 'copy_last_mse', 'copy_last_psnr'):
+      self.assertTrue(np.isfinite(float(evaluation[key])), key)
+    # The copy-last baseline really compares each frame with the one before it.
+    diffs = [float(jnp.square(frames[:, t + 1] - frames[:, t]).mean()) for t in range(5)]
+    self.assertBetween(float(evaluation['copy_last_mse']), min(diffs) - 1e-6,
+                       max(diffs) + 1e-6)
+
+  def test_prediction_target_is_next_frame(self):
+    # A frame-clock output at tick t mixes frame t-K+1; its target is frame t-K+2. A
+    # decoder that outputs zeros has mse = mean(target^2).
+    net = sj.Network((lambda x: x * 0. + 0. * hk.get_parameter('s', (), init=jnp.zeros),
+                      lambda x: x * 1.))
+    frames = jnp.arange(6, dtype=jnp.float32)[None, :, None, None, None] / 10 * jnp.ones(
+        (1, 6, 2, 2, 1))
+    trainer = sj.build(net, optax.sgd(0.1), sj.FramePrediction())
+    state = trainer.init(jax.random.PRNGKey(0), clip_batch(frames))
+    evaluation = trainer.evaluate(state.params, clip_batch(frames))
+    # Outputs at ticks 1..5 mix frames 0..4; targets 1..5: mse = mean(k^2, k=1..5).
+    self.assertAlmostEqual(float(evaluation['mse']),
+                           float(np.mean((np.arange(1, 6) / 10) ** 2)), places=5)
+    self.assertAlmostEqual(float(evaluation['copy_last_mse']), 0.01, places=5)
+
+
+class BadInputTest(parameterized.TestCase):
+
+  def test_empty_network(self):
+    with self.assertRaisesRegex(ValueError, 'empty'):
+      sj.Network(())
+
+  def test_skip_shapes_without_projection(self):
+    net = sj.models.vgg('tiny', skips='input:fresh:sum')
+    with self.assertRaisesRegex(ValueError, r'skip 0->2.*project'):
+      net.init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)))
+
+  def test_unknown_combine_rule_names_the_edge(self):
+    with self.assertRaisesRegex(ValueError, r'skip 0->2.*combine'):
+      sj.Network((lambda x: x, lambda x: x), skips=[sj.SkipEdge(0, 2, 'fresh', 'concat')])
+
+  def test_unknown_kind(self):
+    with self.assertRaisesRegex(ValueError, r'skip 0->2.*kind'):
+      sj.Network((lambda x: x, lambda x: x), skips=[sj.SkipEdge(0, 2, 'stale', 'sum')])
+
+  @parameterized.parameters('sometimes', 'input:late', 'input:fresh:concat', 'a:b:c:d')
+  def test_unknown_skip_pattern(self, name):
+    with self.assertRaisesRegex(ValueError, f'{name!r}'):
+      sj.skip_pattern(name, 3)
+
+  def test_bad_skip_source(self):
+    with self.assertRaisesRegex(ValueError, r'skip 1->2'):
+      sj.Network((lambda x: x, lambda x: x), skips=[sj.SkipEdge(1, 2)])
+
+  def test_frames_of_the_wrong_shape(self):
+    net = conv_net(3)
+    batch = clip_batch(jnp.zeros((2, 4, 5, 5, 4)))
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3))
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    with self.assertRaisesRegex(ValueError, r'frames have shape \(2, 4, 6, 5, 4\)'):
+      trainer.step(state, clip_batch(jnp.zeros((2, 4, 6, 5, 4))))
+
+  def test_unknown_algorithm(self):
+    with self.assertRaisesRegex(ValueError, 'algorithm'):
+      sj.build(conv_net(2), optax.sgd(0.1), sj.Classification(3), algorithm='gpipe2')
+
+  def test_prediction_with_fresh_input_skip_into_top(self):
+    net = sj.models.vgg('tiny', task='prediction', frame_shape=(8, 8, 1), skips='input')
+    with self.assertRaisesRegex(ValueError, 'aligned input skip'):
+      sj.build(net, optax.sgd(0.1), sj.FramePrediction())
+
+
+if __name__ == '__main__':
+  absltest.main()
