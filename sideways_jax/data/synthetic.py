@@ -1,0 +1,403 @@
+"""Embedded synthetic video sets: generated on the fly, no download, deterministic per index.
+
+Three sets, all following the project's dataset API (docs/DATA.md):
+
+* `temporal_actions` (the default dataset): the class is a motion pattern, and no single
+  frame carries any class information. Every per-frame attribute (position on a torus,
+  orientation, size, colours, background, distractors, noise) has the same distribution in
+  every frame of every class; only how frames relate in time differs.
+* `appearance`: the class is the object's shape and texture, visible in every frame; motion
+  is a nuisance. A control set where per-frame models should do well.
+* `moving_digits`: Moving-MNIST-style bouncing digits for future-frame prediction.
+
+Each clip is rendered from a fixed-length vector of uniforms drawn from its own generator,
+seeded by (seed, split, set, index), so a clip does not depend on the batch it is drawn in,
+and train and test never share a clip. Generation is vectorised numpy over whole batches.
+"""
+
+import zlib
+
+import numpy as np
+
+from sideways_jax.data import glyphs
+from sideways_jax.data import synthetic_render as render
+
+SPLITS = ('train', 'test')
+LEVELS = ('motion', 'dynamics')
+DEFAULT_NUM_CLIPS = {'train': 8192, 'test': 1024}
+
+MOTION_CLASSES = ('right', 'up', 'left', 'down', 'rotate_ccw', 'rotate_cw', 'grow', 'shrink')
+DYNAMICS_CLASSES = ('constant', 'accelerate', 'decelerate', 'reverse', 'turn_ccw', 'turn_cw',
+                    'circle_ccw', 'circle_cw')
+APPEARANCE_SHAPES = ('disc', 'oval', 'triangle', 'square', 'star')
+APPEARANCE_CLASSES = tuple(f'{s}_{t}' for s in APPEARANCE_SHAPES for t in ('solid', 'striped'))
+
+# Default difficulty (fixed here, never tuned by a launcher).
+DEFAULT_NOISE = 0.05          # std of per-pixel Gaussian noise (frames are in [0, 1])
+DEFAULT_DISTRACTORS = 1       # small shapes drifting at random constant velocities
+BACKGROUND_TEXTURE = 0.1      # amplitude of the smooth static background texture
+_NUM_PARAMS = 256             # per-clip uniforms; enough for 3 distractors and 32 frames
+
+
+def _check_choice(name, value, allowed):
+  if value not in allowed:
+    raise ValueError(f'{name} must be one of {", ".join(map(repr, allowed))}; got {value!r}.')
+
+
+def _check_int(name, value, lo, hi=None):
+  ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+  ok = ok and value >= lo and (hi is None or value <= hi)
+  if not ok:
+    allowed = f'an integer >= {lo}' if hi is None else f'an integer in [{lo}, {hi}]'
+    raise ValueError(f'{name} must be {allowed}; got {value!r}.')
+
+
+class SyntheticClips:
+  """A split of a synthetic set: `ds[i]`, `len(ds)`, `ds.get_batch(indices)`.
+
+  Attributes:
+    name: the set's registry name.
+    split: 'train' or 'test'.
+    num_classes: number of labels; `class_names[label]` names one.
+    frame_shape: (H, W, C).
+    frames_per_clip: T.
+    config: the generation settings, for logging.
+  """
+
+  def __init__(self, *, name, split, class_names, frame_shape, frames_per_clip, num_clips,
+               seed, render_fn, config):
+    self.name = name
+    self.split = split
+    self.class_names = tuple(class_names)
+    self.num_classes = len(self.class_names)
+    self.frame_shape = tuple(frame_shape)
+    self.frames_per_clip = frames_per_clip
+    self.config = dict(config)
+    self._num_clips = num_clips
+    self._render = render_fn
+    self._seed_words = [int(seed) & 0xFFFFFFFF, SPLITS.index(split) + 1,
+                        zlib.crc32(name.encode())]
+
+  def __len__(self):
+    return self._num_clips
+
+  def __repr__(self):
+    return (f'{type(self).__name__}({self.name!r}, split={self.split!r}, clips={len(self)}, '
+            f'classes={self.num_classes}, frames={self.frames_per_clip}, '
+            f'frame_shape={self.frame_shape})')
+
+  def _draw(self, indices):
+    """Per-clip labels [B] and uniforms [B, P], each from the clip's own generator."""
+    labels = np.empty(len(indices), np.int32)
+    uniforms = np.empty((len(indices), _NUM_PARAMS), np.float64)
+    for n, i in enumerate(indices):
+      rng = np.random.Generator(np.random.PCG64(
+          np.random.SeedSequence(self._seed_words + [int(i)])))
+      labels[n] = rng.integers(self.num_classes)
+      uniforms[n] = rng.random(_NUM_PARAMS)
+    return labels, uniforms
+
+  def _indices(self, indices):
+    idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+    bad = (idx < 0) | (idx >= len(self))
+    if bad.any():
+      raise IndexError(f'clip index {idx[bad][0]} out of range for {len(self)} clips.')
+    return idx
+
+  def get_batch(self, indices):
+    """Renders clips `indices` as frames [B, T, H, W, C], labels and video_ids [B, T] (int32)."""
+    idx = self._indices(indices)
+    labels, uniforms = self._draw(idx)
+    t = self.frames_per_clip
+    if len(idx) == 0:
+      frames = np.zeros((0, t) + self.frame_shape, np.float32)
+    else:
+      frames = self._render(labels, render.Columns(uniforms))
+      np.clip(frames, 0.0, 1.0, out=frames)
+    return dict(frames=frames,
+                labels=np.repeat(labels[:, None], t, axis=1).astype(np.int32),
+                video_ids=np.repeat(idx[:, None], t, axis=1).astype(np.int32))
+
+  def __getitem__(self, i):
+    if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
+      raise TypeError(f'clip index must be an integer, got {type(i).__name__}.')
+    if i < 0:
+      i += len(self)
+    batch = self.get_batch([i])
+    return dict(frames=batch['frames'][0], label=int(batch['labels'][0, 0]),
+                video_id=int(batch['video_ids'][0, 0]))
+
+
+def _common_args(split, resolution, frames_per_clip, num_clips, channels, min_frames=2):
+  _check_choice('split', split, SPLITS)
+  _check_int('resolution', resolution, 8)
+  _check_int('frames_per_clip', frames_per_clip, min_frames, 64)
+  _check_choice('channels', channels, (1, 3))
+  if num_clips is None:
+    num_clips = DEFAULT_NUM_CLIPS[split]
+  _check_int('num_clips', num_clips, 1, 2**31 - 1)
+  return num_clips
+
+
+def _class_names(num_classes, all_names, min_classes=2):
+  if num_classes is None:
+    return all_names
+  _check_int('num_classes', num_classes, min_classes, len(all_names))
+  return all_names[:num_classes]
+
+
+def _difficulty(noise, num_distractors):
+  noise = DEFAULT_NOISE if noise is None else noise
+  num_distractors = DEFAULT_DISTRACTORS if num_distractors is None else num_distractors
+  if not isinstance(noise, (int, float)) or not 0 <= noise <= 0.5:
+    raise ValueError(f'noise must be a number in [0, 0.5]; got {noise!r}.')
+  _check_int('num_distractors', num_distractors, 0, 3)
+  return float(noise), num_distractors
+
+
+def _scene(cols, b, t, h, w, c, scale, num_distractors):
+  """Background, distractors and the actor's colours: the class-independent part of a clip."""
+  frames, base = render.smooth_background(cols, h, w, c, BACKGROUND_TEXTURE)
+  frames = np.repeat(frames[:, None], t, axis=1)
+  steps = np.arange(t, dtype=np.float64)
+  for _ in range(num_distractors):
+    pos0 = cols.take(2) * [w, h]
+    heading = 2 * np.pi * cols.take()
+    speed = cols.uniform(0.0, 1.5) * scale
+    vel = speed[:, None] * np.stack([np.cos(heading), -np.sin(heading)], -1)
+    pos = pos0[:, None] + vel[:, None] * steps[None, :, None]
+    angle = np.repeat((2 * np.pi * cols.take())[:, None], t, 1)
+    radius = np.repeat(cols.uniform(1.5, 3.0)[:, None] * scale, t, 1)
+    render.draw_shapes(frames, pos, angle, radius, render.random_shape_coeffs(cols),
+                       render.contrasting_colours(cols, base))
+  colour = render.contrasting_colours(cols, base)
+  stripe_colour = render.contrasting_colours(cols, colour)
+  return frames, colour, stripe_colour
+
+
+def _motion_trajectory(labels, cols, t, h, w, scale):
+  """Level 'motion': the class is the velocity that any two consecutive frames show."""
+  steps = np.arange(t, dtype=np.float64)[None]
+  pos0 = cols.take(2) * [w, h]
+  angle0 = 2 * np.pi * cols.take()
+  r_lo, r_hi = 3.5 * scale, 9.0 * scale
+  size_phase = cols.take()
+  translate = labels < 4
+  heading = labels * (np.pi / 2)
+  speed = cols.uniform(1.0, 2.5) * scale * translate
+  vel = speed[:, None] * np.stack([np.cos(heading), -np.sin(heading)], -1)
+  pos = pos0[:, None] + vel[:, None] * steps[..., None]
+  spin = cols.uniform(0.15, 0.35) * np.select([labels == 4, labels == 5], [1.0, -1.0], 0.0)
+  angle = angle0[:, None] + spin[:, None] * steps
+  growth = cols.uniform(0.35, 0.6) * scale / (r_hi - r_lo)
+  growth = growth * np.select([labels == 6, labels == 7], [1.0, -1.0], 0.0)
+  # Size phase on a circle (a growing shape restarts small): uniform size in every frame.
+  radius = r_lo + (r_hi - r_lo) * np.mod(size_phase[:, None] + growth[:, None] * steps, 1.0)
+  return pos, angle, radius
+
+
+def _dynamics_trajectory(labels, cols, t, h, w, scale):
+  """Level 'dynamics': the class is how the velocity changes, which needs >= 3 frames.
+
+  Every single step (frame pair) has a uniformly random direction and a speed uniform in
+  [0.75, 2.25] px/frame (at 32x32) in every class, so one pair of frames is as
+  uninformative as one frame; the class is only in how consecutive steps relate.
+  """
+  n = t - 1                                    # steps between frames
+  j = np.arange(n, dtype=np.float64)[None]
+  lo, hi = 0.75 * scale, 2.25 * scale
+  pos0 = cols.take(2) * [w, h]
+  heading0 = 2 * np.pi * cols.take()
+  speed0 = cols.uniform(lo, hi)
+  ramp_phase = cols.take()
+  event = 1 + np.floor(cols.take() * (n - 3))  # turn/reversal after step `event`, in [1, n-3]
+  angle0 = 2 * np.pi * cols.take()
+  spin = cols.uniform(-0.1, 0.1)               # nuisance rotation of the shape
+  radius = cols.uniform(4.0, 7.0) * scale
+  after = (j > event[:, None]).astype(np.float64)
+  lab = labels[:, None]
+  turn = np.select(
+      [lab == 3, lab == 4, lab == 5, lab == 6, lab == 7],
+      [np.pi * after, np.pi / 2 * after, -np.pi / 2 * after, np.pi / 6 * j, -np.pi / 6 * j],
+      0.0)
+  heading = heading0[:, None] + turn
+  # Speed ramps on a circle (sawtooth) so each step's speed stays uniform in [lo, hi].
+  ramp = np.select([lab == 1, lab == 2], [j, -j], 0.0) / n
+  speed = np.where((lab == 1) | (lab == 2), lo + (hi - lo) * np.mod(ramp_phase[:, None] + ramp, 1.0),
+                   speed0[:, None])
+  disp = speed[..., None] * np.stack([np.cos(heading), -np.sin(heading)], -1)
+  pos = pos0[:, None] + np.concatenate([np.zeros_like(disp[:, :1]), np.cumsum(disp, 1)], 1)
+  steps = np.arange(t, dtype=np.float64)[None]
+  angle = angle0[:, None] + spin[:, None] * steps
+  return pos, angle, np.repeat(radius[:, None], t, 1)
+
+
+def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_per_clip=16,
+                     num_classes=None, num_clips=None, seed=0, channels=3, noise=None,
+                     num_distractors=None):
+  """The project's default dataset: actions that only time reveals.
+
+  One random asymmetric shape (the actor, radius 4-7 px at 32x32; solid or striped) moves on
+  a torus over a smooth random background, with `num_distractors` smaller shapes (radius
+  1.5-3 px) drifting at random constant velocities and Gaussian pixel noise. Classes:
+
+  * level='motion' (8 classes, two frames suffice): translate right / up / left / down
+    (1-2.5 px/frame), rotate ccw / cw (0.15-0.35 rad/frame), grow / shrink (0.35-0.6
+    px/frame; the size wraps round, so a growing shape occasionally restarts small).
+  * level='dynamics' (8 classes, the default; three or more frames needed, turns and
+    reversals happen at a random step so usually more): constant velocity, accelerate,
+    decelerate (speed ramps 0.75 -> 2.25 px/frame or back, restarting once), reverse
+    (bounce) once, turn 90 degrees ccw / cw once, circle ccw / cw (30 degrees per frame).
+
+  Defaults (fixed, the difficulty we report numbers for): level='dynamics', 8 classes,
+  32x32x3, 16 frames, noise std 0.05, 1 distractor. Speeds and sizes scale with resolution.
+
+  Args:
+    split: 'train' or 'test' (disjoint clips).
+    level: 'motion' or 'dynamics'.
+    resolution: frame height and width in pixels.
+    frames_per_clip: T (>= 5 for 'dynamics').
+    num_classes: use the first `num_classes` classes (2..8); None for all 8.
+    num_clips: clips in the split; default 8192 train / 1024 test.
+    seed: base seed; the clip is a function of (seed, split, index).
+    channels: 1 or 3.
+    noise: pixel noise std; None for the default 0.05.
+    num_distractors: 0..3; None for the default 1.
+
+  Returns:
+    A `SyntheticClips`.
+  """
+  _check_choice('level', level, LEVELS)
+  num_clips = _common_args(split, resolution, frames_per_clip, num_clips, channels,
+                           min_frames=5 if level == 'dynamics' else 2)
+  names = _class_names(num_classes, MOTION_CLASSES if level == 'motion' else DYNAMICS_CLASSES)
+  noise, num_distractors = _difficulty(noise, num_distractors)
+  t, h, w, c = frames_per_clip, resolution, resolution, channels
+  scale = resolution / 32.0
+  trajectory = _motion_trajectory if level == 'motion' else _dynamics_trajectory
+
+  def render_fn(labels, cols):
+    b = len(labels)
+    frames, colour, stripe_colour = _scene(cols, b, t, h, w, c, scale, num_distractors)
+    pos, angle, radius = trajectory(labels, cols, t, h, w, scale)
+    stripes = (cols.take() < 0.5).astype(np.float32)
+    render.draw_shapes(frames, pos, angle, radius, render.random_shape_coeffs(cols), colour,
+                       stripes, stripe_colour, stripe_period=3.5 * scale)
+    return render.add_noise(frames, cols, noise)
+
+  return SyntheticClips(
+      name='temporal_actions', split=split, class_names=names, frame_shape=(h, w, c),
+      frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
+      config=dict(level=level, resolution=resolution, noise=noise,
+                  num_distractors=num_distractors, seed=seed))
+
+
+_SHAPE_COEFFS = {  # harmonics k = 2, 3, 4, 5 of each appearance class's outline
+    'disc': (0, 0, 0, 0), 'oval': (0.3, 0, 0, 0), 'triangle': (0, 0.2, 0, 0),
+    'square': (0, 0, 0.12, 0), 'star': (0, 0, 0, 0.35)}
+
+
+def appearance(split='train', *, resolution=32, frames_per_clip=16, num_classes=None,
+               num_clips=None, seed=0, channels=3, noise=None, num_distractors=None):
+  """Control set: the class is the object's shape x texture, visible in every frame.
+
+  10 classes = 5 outlines (disc, oval, triangle, square, star; slightly jittered per clip)
+  x 2 textures (solid, striped). The object (radius 5-8 px at 32x32) moves at a random
+  constant velocity (0-2 px/frame) and spin on the same kind of scene as
+  `temporal_actions` (background texture, distractors, noise std 0.05). Args as there.
+  """
+  num_clips = _common_args(split, resolution, frames_per_clip, num_clips, channels)
+  names = _class_names(num_classes, APPEARANCE_CLASSES)
+  noise, num_distractors = _difficulty(noise, num_distractors)
+  t, h, w, c = frames_per_clip, resolution, resolution, channels
+  scale = resolution / 32.0
+  table = np.array([_SHAPE_COEFFS[s] for s in APPEARANCE_SHAPES], np.complex64)
+
+  def render_fn(labels, cols):
+    b = len(labels)
+    frames, colour, stripe_colour = _scene(cols, b, t, h, w, c, scale, num_distractors)
+    steps = np.arange(t, dtype=np.float64)[None]
+    pos0 = cols.take(2) * [w, h]
+    heading = 2 * np.pi * cols.take()
+    speed = cols.uniform(0.0, 2.0) * scale
+    vel = speed[:, None] * np.stack([np.cos(heading), -np.sin(heading)], -1)
+    pos = pos0[:, None] + vel[:, None] * steps[..., None]
+    angle = 2 * np.pi * cols.take()[:, None] + cols.uniform(-0.2, 0.2)[:, None] * steps
+    radius = np.repeat(cols.uniform(5.0, 8.0)[:, None] * scale, t, 1)
+    coeffs = table[labels // 2] + render.random_shape_coeffs(cols, strength=0.15)
+    stripes = (labels % 2).astype(np.float32)
+    render.draw_shapes(frames, pos, angle, radius, coeffs, colour, stripes, stripe_colour,
+                       stripe_period=3.5 * scale)
+    return render.add_noise(frames, cols, noise)
+
+  return SyntheticClips(
+      name='appearance', split=split, class_names=names, frame_shape=(h, w, c),
+      frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
+      config=dict(resolution=resolution, noise=noise, num_distractors=num_distractors,
+                  seed=seed))
+
+
+def moving_digits(split='train', *, resolution=64, frames_per_clip=20, num_classes=None,
+                  num_clips=None, seed=0, channels=1, num_digits=2, noise=0.0):
+  """Moving-MNIST-style bouncing digits for future-frame prediction; no download.
+
+  `num_digits` glyphs from a built-in 5x7 bitmap font (glyph box 28 px at 64x64, like
+  MNIST) move at 2-4 px/frame (at 64x64) in random directions and bounce off the frame
+  edges; overlapping digits combine by max. Background 0, digits 1, no noise by default.
+
+  The label is the identity (0-9) of the first digit, so with num_digits=1 this is also a
+  digit classification task; prediction models ignore it.
+
+  Args:
+    split: 'train' or 'test'.
+    resolution: frame side (>= 16); default 64.
+    frames_per_clip: T; default 20 (10 context + 10 to predict, as usual for Moving MNIST).
+    num_classes: draw digits from 0..num_classes-1 (1..10); None for all 10.
+    num_clips: default 8192 train / 1024 test.
+    seed: base seed.
+    channels: 1 (default) or 3 (grey replicated).
+    num_digits: 1 or 2.
+    noise: pixel noise std (default 0).
+  """
+  num_clips = _common_args(split, resolution, frames_per_clip, num_clips, channels)
+  if resolution < 16:
+    raise ValueError(f'resolution must be >= 16 for moving_digits; got {resolution}.')
+  names = _class_names(num_classes, tuple(str(d) for d in range(10)), min_classes=1)
+  _check_choice('num_digits', num_digits, (1, 2))
+  noise, _ = _difficulty(noise, 0)
+  t, h, w, c = frames_per_clip, resolution, resolution, channels
+  size = int(round(28 * resolution / 64))
+  span = resolution - size                     # top-left corner moves in [0, span]
+  glyph_set = glyphs.digit_glyphs(size)
+  k = len(names)
+
+  def render_fn(labels, cols):
+    b = len(labels)
+    canvas = np.zeros((b * t, h, w), np.float32)
+    steps = np.arange(t, dtype=np.float64)[None]
+    frame_idx = np.arange(b * t)[:, None, None]
+    ar = np.arange(size)
+    for d in range(num_digits):
+      digit = labels if d == 0 else np.minimum((cols.take() * k).astype(np.int64), k - 1)
+      pos0 = cols.take(2) * span
+      heading = 2 * np.pi * cols.take()
+      speed = cols.uniform(2.0, 4.0) * resolution / 64
+      xy = []
+      for a, v in ((0, np.cos(heading)), (1, -np.sin(heading))):
+        x = pos0[:, a, None] + (speed * v)[:, None] * steps
+        xy.append(span - np.abs(np.mod(x + span, 2 * span) - span))  # reflect at the edges
+      x = np.rint(xy[0]).astype(np.int64).reshape(-1)
+      y = np.rint(xy[1]).astype(np.int64).reshape(-1)
+      g = np.repeat(glyph_set[digit], t, axis=0)
+      rows = y[:, None, None] + ar[None, :, None]
+      cols_ = x[:, None, None] + ar[None, None, :]
+      canvas[frame_idx, rows, cols_] = np.maximum(canvas[frame_idx, rows, cols_], g)
+    frames = canvas.reshape(b, t, h, w, 1)
+    if c > 1:
+      frames = np.repeat(frames, c, axis=-1)
+    return render.add_noise(np.ascontiguousarray(frames), cols, noise)
+
+  return SyntheticClips(
+      name='moving_digits', split=split, class_names=names, frame_shape=(h, w, c),
+      frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
+      config=dict(resolution=resolution, num_digits=num_digits, noise=noise, seed=seed))
