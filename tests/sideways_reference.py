@@ -1,0 +1,172 @@
+"""A plain-Python reference of the Sideways tick (SIDEWAYS.md), for tests only.
+
+Loops over ticks and modules with explicit dictionaries:
+  a[k][t]       what module k wrote at tick t (k = 0 is the input x[t]): value, valid, frame
+                range (oldest, newest), per-example video ids (vmin, vmax), main-path label.
+  e[(k, j)][t]  the gradient message module k sent to its source j at tick t: value, valid,
+                has_loss, and `losses`, the set of loss ticks whose gradient it carries.
+Every module's forward is recomputed here from its Haiku param dict with jnp / lax ops;
+per-module VJPs are `jax.vjp` of these forwards. Nothing is imported from sideways_jax.
+
+Engine choices the spec leaves open, followed here: frame index = tick; drain ticks feed x[T-1]
+again (frame index T-1, no loss); the top's loss at t is the mean softmax cross-entropy over
+examples that are valid, single-video and on a loss tick; a module's g_k counts iff its delta
+and its input are valid and some loss reached it; windows of N ticks from tick 0, the last
+closing at the final tick; each window end applies p -= lr * mean(valid g_k).
+"""
+
+import jax
+import jax.numpy as jnp
+from jax import lax
+import numpy as np
+
+
+# --- Module bodies, recomputed from the param dicts ----------------------------------
+
+def _only(params):
+  """The single Haiku sub-module dict of a module's params, e.g. params['conv2_d']."""
+  (inner,) = params.values()
+  return inner
+
+
+def conv_relu(params, x):
+  """relu(SAME stride-1 NHWC/HWIO conv + b)."""
+  p = _only(params)
+  y = lax.conv_general_dilated(x, p['w'], (1, 1), 'SAME',
+                               dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
+  return jax.nn.relu(y + p['b'])
+
+
+def mean_linear(params, x):
+  """Linear head on the spatial mean: mean_{h,w}(x) @ w + b."""
+  p = _only(params)
+  return x.mean(axis=(1, 2)) @ p['w'] + p['b']
+
+
+# --- The graph -----------------------------------------------------------------------
+
+def input_edges(num_modules, skips, k):
+  """[(source j, delay d)] of module k: main edge first, then skips sorted by source."""
+  edges = [(k - 1, 0 if k == 1 else 1)]
+  for j, target, kind in sorted(skips, key=lambda s: s[0]):
+    if target != k:
+      continue
+    if kind == 'fresh':
+      d = 0 if j == 0 else 1
+    else:  # aligned: the main path's frame
+      d = k - 1 if j == 0 else k - j
+    edges.append((j, d))
+  return edges
+
+
+def _empty(batch):
+  return dict(value=None, valid=False, oldest=0, newest=0,
+              vmin=np.full(batch, -1), vmax=np.full(batch, -1), label=np.zeros(batch, int))
+
+
+def cross_entropy(logits, labels):
+  logp = jax.nn.log_softmax(logits)
+  return -jnp.take_along_axis(logp, labels[:, None], axis=1)[:, 0]
+
+
+def run(bodies, skips, params, frames, labels, video_ids, lr, update_every):
+  """One clip of Sideways training (reset, drain), SGD with learning rate `lr`.
+
+  Args:
+    bodies: K functions (module params, u) -> a_k.
+    skips: [(source, target, kind)], combined by sum.
+    params: K Haiku param dicts.
+    frames [B, T, H, W, C], labels [B, T], video_ids [B, T] (numpy).
+
+  Returns:
+    dict(a=a, e=e, g=g, g_valid=..., loss=..., stepped=..., params=final params, ticks=n).
+  """
+  num_modules = len(bodies)
+  batch, num_frames = labels.shape
+  num_ticks = num_frames + num_modules - 1  # drain: K-1 more ticks
+  edges = {k: input_edges(num_modules, skips, k) for k in range(1, num_modules + 1)}
+  consumers = {j: [c for c in edges for (src, _) in edges[c] if src == j]
+               for j in range(0, num_modules + 1)}
+  params = list(params)
+
+  a = {k: {} for k in range(0, num_modules + 1)}
+  e = {(k, j): {} for k in edges for (j, _) in edges[k]}
+  g, g_valid, loss, stepped = {}, {}, {}, {}
+  window = {k: [] for k in edges}
+
+  def read(j, t):
+    return a[j][t] if t >= 0 else _empty(batch)
+
+  def message(k, j, t):
+    if t >= 0:
+      return e[(k, j)][t]
+    return dict(value=None, valid=False, has_loss=False, losses=frozenset())
+
+  for t in range(num_ticks):
+    i = min(t, num_frames - 1)  # drain ticks hold the last frame
+    loss_on = t < num_frames
+    a[0][t] = dict(value=jnp.asarray(frames[:, i]), valid=True, oldest=i, newest=i,
+                   vmin=video_ids[:, i], vmax=video_ids[:, i], label=labels[:, i])
+    for k in range(1, num_modules + 1):
+      ins = [read(j, t - d) for j, d in edges[k]]
+      u_valid = all(x['valid'] for x in ins)
+      body = bodies[k - 1]
+      fwd = lambda p, xs, body=body: body(p, sum(xs[1:], xs[0]))  # C_k = sum, then H_k
+      if u_valid:  # forward at u_k[t] (an invalid output is never used)
+        out, vjp = jax.vjp(fwd, params[k - 1], [x['value'] for x in ins])
+      else:
+        out, vjp = None, None
+      a[k][t] = dict(value=out, valid=u_valid,
+                     oldest=min(x['oldest'] for x in ins),
+                     newest=max(x['newest'] for x in ins),
+                     vmin=np.min([x['vmin'] for x in ins], axis=0),
+                     vmax=np.max([x['vmax'] for x in ins], axis=0),
+                     label=ins[0]['label'])
+
+      # delta_k[t]
+      if k == num_modules:
+        act = a[k][t]
+        mask = (act['vmin'] == act['vmax']) & loss_on & act['valid']
+        if u_valid:
+          def loss_fn(logits, label=act['label'], mask=mask):
+            ce = cross_entropy(logits, jnp.asarray(label))
+            return jnp.sum(jnp.where(mask, ce, 0.)) / max(int(mask.sum()), 1)
+          value, d_value = jax.value_and_grad(loss_fn)(out)
+        else:
+          value, d_value = 0., None
+        loss[t] = dict(value=value, mask=mask)
+        delta = dict(value=d_value, valid=u_valid, has_loss=bool(mask.any()),
+                     losses=frozenset([t]) if mask.any() else frozenset())
+      else:
+        incoming = [message(c, k, t - 1) for c in consumers[k]]
+        valid = all(m['valid'] for m in incoming)
+        delta = dict(value=sum(m['value'] for m in incoming) if valid else None,
+                     valid=valid, has_loss=any(m['has_loss'] for m in incoming),
+                     losses=frozenset().union(*[m['losses'] for m in incoming]))
+
+      ok = delta['valid'] and u_valid
+      if ok:
+        g_k, input_grads = vjp(delta['value'])
+      else:
+        g_k = jax.tree.map(jnp.zeros_like, params[k - 1])
+        input_grads = [None] * len(edges[k])
+      g[(k, t)] = g_k
+      g_valid[(k, t)] = ok and delta['has_loss']
+      for (j, _), x in zip(edges[k], input_grads):
+        e[(k, j)][t] = dict(value=x, valid=ok, has_loss=ok and delta['has_loss'],
+                            losses=delta['losses'] if ok else frozenset())
+      if g_valid[(k, t)]:
+        window[k].append(g_k)
+
+    # Window end: one SGD step with the mean valid gradient (none: no step).
+    end = (t + 1) % update_every == 0 or t == num_ticks - 1
+    for k in edges:
+      stepped[(k, t)] = end and bool(window[k])
+      if stepped[(k, t)]:
+        mean = jax.tree.map(lambda *gs: sum(gs) / len(gs), *window[k])
+        params[k - 1] = jax.tree.map(lambda p, m: p - lr * m, params[k - 1], mean)
+      if end:
+        window[k] = []
+
+  return dict(a=a, e=e, g=g, g_valid=g_valid, loss=loss, stepped=stepped,
+              params=tuple(params), ticks=num_ticks, edges=edges)
