@@ -1,0 +1,375 @@
+"""Tests of the embedded synthetic sets: the dataset API, determinism, and the claims the
+sets exist for (temporal_actions: no class information in a single frame, but plenty in
+time; appearance: class visible per frame; moving digits: recognisable, bouncing digits).
+
+The classifier checks train small models for a few seconds on CPU; their thresholds are
+statistical (chance +- 3 sigma) on fixed seeds, so they are deterministic.
+"""
+
+import functools
+
+from absl.testing import parameterized
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+import pytest
+
+from sideways_jax.data import get_dataset
+from sideways_jax.data import glyphs
+from sideways_jax.data import synthetic
+
+NUM_TRAIN, NUM_TEST = 512, 1500
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _fit_predict(xtr, ytr, xte, num_classes, *, hidden=0, steps=300, l2=1e-3):
+  """Trains softmax regression (or a 1-hidden-layer MLP) full-batch with Adam; predicts xte."""
+  mu, sd = xtr.mean(0), xtr.std(0) + 1e-6
+  xtr = jnp.asarray((xtr - mu) / sd, jnp.float32)
+  xte = jnp.asarray((xte - mu) / sd, jnp.float32)
+  d = xtr.shape[1]
+  k1, k2 = jax.random.split(jax.random.PRNGKey(0))
+  if hidden:
+    params = dict(w1=jax.random.normal(k1, (d, hidden)) / np.sqrt(d), b1=jnp.zeros(hidden),
+                  w=jax.random.normal(k2, (hidden, num_classes)) / np.sqrt(hidden),
+                  b=jnp.zeros(num_classes))
+  else:
+    params = dict(w=jnp.zeros((d, num_classes)), b=jnp.zeros(num_classes))
+
+  def logits(p, x):
+    if hidden:
+      x = jax.nn.relu(x @ p['w1'] + p['b1'])
+    return x @ p['w'] + p['b']
+
+  def loss(p):
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits(p, xtr), jnp.asarray(ytr))
+    return ce.mean() + l2 * sum(jnp.sum(v**2) for n, v in p.items() if n.startswith('w'))
+
+  opt = optax.adam(3e-3 if hidden else 1e-2)
+
+  @jax.jit
+  def train(p):
+    def body(carry, _):
+      p, s = carry
+      u, s = opt.update(jax.grad(loss)(p), s)
+      return (optax.apply_updates(p, u), s), None
+    (p, _), _ = jax.lax.scan(body, (p, opt.init(p)), None, length=steps)
+    return p
+
+  params = train(params)
+  return (np.asarray(jnp.argmax(logits(params, xtr), -1)),
+          np.asarray(jnp.argmax(logits(params, xte), -1)))
+
+
+def _chance_band(num_classes, n):
+  p = 1.0 / num_classes
+  return p, 3 * np.sqrt(p * (1 - p) / n)
+
+
+def _frame_features(f):
+  """Raw pixels, the translation-invariant log amplitude spectrum and simple statistics."""
+  spec = np.log(np.abs(np.fft.rfft2(f, axes=(1, 2))) + 1e-3)
+  stats = np.concatenate([f.mean((1, 2)), f.std((1, 2))], -1)
+  return np.concatenate([f.reshape(len(f), -1), spec.reshape(len(f), -1), stats], -1)
+
+
+def _pair_features(a, b):
+  """Normalised cross-spectrum at low frequencies (shift) and spectral energy ratios (scale)."""
+  fa, fb = np.fft.fft2(a, axes=(1, 2)), np.fft.fft2(b, axes=(1, 2))
+  cross = (np.conj(fa) * fb).sum(-1)
+  pa, pb = (np.abs(fa)**2).sum(-1), (np.abs(fb)**2).sum(-1)
+  feats = []
+  for ky, kx in [(0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0)]:
+    c = cross[:, ky, kx] / (np.sqrt(pa[:, ky, kx] * pb[:, ky, kx]) + 1e-9)
+    feats += [c.real, c.imag]
+  fy, fx = np.meshgrid(np.fft.fftfreq(a.shape[1]), np.fft.fftfreq(a.shape[2]), indexing='ij')
+  rad = np.hypot(fy, fx)
+  for lo, hi in [(0.02, 0.1), (0.1, 0.2), (0.2, 0.35), (0.35, 0.8)]:
+    m = (rad > lo) & (rad <= hi)
+    feats.append(np.log(pb[:, m].sum(1) / pa[:, m].sum(1)))
+  return np.stack(feats, -1)
+
+
+def _clip_features(frames):
+  """Rotation-invariant features of the velocity sequence (phase correlation per step)."""
+  n, t, h, w, _ = frames.shape
+  background = np.median(np.moveaxis(frames, 1, -1), axis=-1)[:, None]
+  fg = frames - background
+  vs = []
+  for axis, size in ((3, w), (2, h)):  # the lowest Fourier coefficient along x, then y
+    wave = np.exp(-2j * np.pi * np.arange(size) / size).astype(np.complex64)
+    shape = [1] * 5
+    shape[axis] = size
+    coeff = (fg * wave.reshape(shape)).sum((2, 3))                   # [N, T, C]
+    cross = (np.conj(coeff[:, :-1]) * coeff[:, 1:]).sum(-1)
+    vs.append(-np.angle(cross) * size / (2 * np.pi))
+  v = np.stack(vs, -1)
+  s = np.linalg.norm(v, axis=-1) + 1e-6
+  norm = s[:, :-1] * s[:, 1:]
+  dot = (v[:, :-1] * v[:, 1:]).sum(-1) / norm
+  crs = (v[:, :-1, 0] * v[:, 1:, 1] - v[:, :-1, 1] * v[:, 1:, 0]) / norm
+  tc = np.arange(t - 1) - (t - 2) / 2
+  slope = (s * tc).sum(1) / (tc**2).sum() / s.mean(1)
+  ds = np.median(np.diff(s, axis=1), 1) / s.mean(1)
+  return np.stack([dot.mean(1), dot.min(1), dot.max(1), np.median(dot, 1), crs.mean(1),
+                   crs.min(1), crs.max(1), np.median(crs, 1), np.abs(crs).mean(1), slope, ds,
+                   s.mean(1), s.std(1) / s.mean(1)], -1)
+
+
+@functools.lru_cache(maxsize=None)
+def _data(name, split, n, **kwargs):
+  ds = get_dataset(name, split, num_clips=4096, **kwargs)
+  batch = ds.get_batch(np.arange(n))
+  return batch['frames'], batch['labels'][:, 0], ds.num_classes
+
+
+def _random_frames(frames, per_clip, seed):
+  """`per_clip` random frames of each clip, [N * per_clip, H, W, C], and their time steps."""
+  rng = np.random.default_rng(seed)
+  n, t = frames.shape[:2]
+  ti = rng.integers(t, size=(n, per_clip))
+  return frames[np.arange(n)[:, None], ti].reshape((-1,) + frames.shape[2:]), ti
+
+
+# ------------------------------------------------------------------------------ API
+
+
+ALL_SETS = [
+    ('temporal_dynamics', 'temporal_actions', dict(level='dynamics'), (32, 32, 3), 16, 8),
+    ('temporal_motion', 'temporal_actions', dict(level='motion'), (32, 32, 3), 16, 8),
+    ('appearance', 'appearance', {}, (32, 32, 3), 16, 10),
+    ('moving_digits', 'moving_digits', {}, (64, 64, 1), 20, 10),
+]
+
+
+class ApiTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(*ALL_SETS)
+  def test_layout_and_determinism(self, name, kwargs, frame_shape, frames, classes):
+    ds = get_dataset(name, 'train', **kwargs)
+    self.assertEqual(ds.frame_shape, frame_shape)
+    self.assertEqual(ds.frames_per_clip, frames)
+    self.assertEqual(ds.num_classes, classes)
+    self.assertEqual(len(ds), 8192)
+    self.assertLen(get_dataset(name, 'test', **kwargs), 1024)
+    batch = ds.get_batch([5, 2, 7])
+    self.assertEqual(batch['frames'].shape, (3, frames) + frame_shape)
+    self.assertEqual(batch['frames'].dtype, np.float32)
+    self.assertGreaterEqual(batch['frames'].min(), 0.0)
+    self.assertLessEqual(batch['frames'].max(), 1.0)
+    self.assertGreater(batch['frames'].std(), 0.05)
+    for key in ('labels', 'video_ids'):
+      self.assertEqual(batch[key].shape, (3, frames))
+      self.assertEqual(batch[key].dtype, np.int32)
+      self.assertTrue((batch[key] == batch[key][:, :1]).all())
+    np.testing.assert_array_equal(batch['video_ids'][:, 0], [5, 2, 7])
+    self.assertTrue((batch['labels'] >= 0).all() and (batch['labels'] < classes).all())
+    # A clip is the same alone, in another batch, or from a freshly built dataset.
+    item = ds[2]
+    np.testing.assert_array_equal(item['frames'], batch['frames'][1])
+    self.assertEqual(item['label'], batch['labels'][1, 0])
+    self.assertEqual(item['video_id'], 2)
+    again = get_dataset(name, 'train', **kwargs).get_batch([7])
+    np.testing.assert_array_equal(again['frames'][0], batch['frames'][2])
+    other_seed = get_dataset(name, 'train', seed=1, **kwargs).get_batch([7])
+    self.assertFalse(np.array_equal(other_seed['frames'][0], batch['frames'][2]))
+    # Frames change over time (nothing is a static picture).
+    self.assertGreater(np.abs(np.diff(batch['frames'], axis=1)).mean(), 1e-3)
+
+  @parameterized.named_parameters(*ALL_SETS)
+  def test_splits_share_no_clip(self, name, kwargs, *_):
+    train = get_dataset(name, 'train', **kwargs).get_batch(np.arange(64))['frames']
+    test = get_dataset(name, 'test', **kwargs).get_batch(np.arange(64))['frames']
+    first = lambda f: f[:, 0].reshape(len(f), -1)
+    dist = np.abs(first(train)[:, None] - first(test)[None]).max(-1)
+    self.assertGreater(dist.min(), 0.05)
+
+  @parameterized.named_parameters(*ALL_SETS)
+  def test_labels_cover_classes(self, name, kwargs, *_):
+    ds = get_dataset(name, 'train', **kwargs)
+    labels = ds.get_batch(np.arange(400))['labels'][:, 0]
+    counts = np.bincount(labels, minlength=ds.num_classes)
+    self.assertEqual(len(counts), ds.num_classes)
+    self.assertGreater(counts.min(), 400 / ds.num_classes / 3)
+
+  def test_options(self):
+    ds = get_dataset('temporal_actions', 'test', num_classes=3, num_clips=10, channels=1,
+                     resolution=48, frames_per_clip=6, noise=0.0, num_distractors=0)
+    self.assertEqual((len(ds), ds.num_classes, ds.frame_shape), (10, 3, (48, 48, 1)))
+    batch = ds.get_batch(np.arange(10))
+    self.assertEqual(batch['frames'].shape, (10, 6, 48, 48, 1))
+    self.assertLess(batch['labels'].max(), 3)
+    self.assertEqual(ds[-1]['video_id'], 9)
+    with self.assertRaises(IndexError):
+      ds.get_batch([10])
+    self.assertEqual(ds.get_batch([])['frames'].shape, (0, 6, 48, 48, 1))
+
+  @parameterized.parameters(
+      ('temporal_actions', dict(split='val'), 'split'),
+      ('temporal_actions', dict(level='fast'), 'level'),
+      ('temporal_actions', dict(num_classes=9), 'num_classes'),
+      ('temporal_actions', dict(num_classes=1), 'num_classes'),
+      ('temporal_actions', dict(num_clips=0), 'num_clips'),
+      ('temporal_actions', dict(frames_per_clip=4), 'frames_per_clip'),
+      ('temporal_actions', dict(level='motion', frames_per_clip=1), 'frames_per_clip'),
+      ('temporal_actions', dict(resolution=-32), 'resolution'),
+      ('temporal_actions', dict(channels=2), 'channels'),
+      ('temporal_actions', dict(noise=-0.1), 'noise'),
+      ('temporal_actions', dict(num_distractors=9), 'num_distractors'),
+      ('appearance', dict(num_classes=11), 'num_classes'),
+      ('appearance', dict(split='validation'), 'split'),
+      ('moving_digits', dict(num_digits=3), 'num_digits'),
+      ('moving_digits', dict(num_classes=11), 'num_classes'),
+      ('moving_digits', dict(resolution=12), 'resolution'),
+  )
+  def test_bad_arguments(self, name, kwargs, argument):
+    with self.assertRaisesRegex(ValueError, argument):
+      get_dataset(name, **kwargs)
+
+
+# ----------------------------------------------------------- temporal action set claims
+
+
+@pytest.mark.parametrize('level', ['motion', 'dynamics'])
+def test_single_frame_classifier_is_at_chance(level):
+  """A per-frame classifier that fits its training frames perfectly is at chance on new clips."""
+  ftr, ytr, k = _data('temporal_actions', 'train', NUM_TRAIN, level=level)
+  fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level=level)
+  xtr, _ = _random_frames(ftr, 4, seed=0)
+  xte, _ = _random_frames(fte, 1, seed=1)
+  train_pred, pred = _fit_predict(_frame_features(xtr), np.repeat(ytr, 4),
+                                  _frame_features(xte), k)
+  p, band = _chance_band(k, NUM_TEST)
+  assert (train_pred == np.repeat(ytr, 4)).mean() > 0.9  # it had the capacity to use any cue
+  assert abs((pred == yte).mean() - p) <= band, ((pred == yte).mean(), p, band)
+
+
+@pytest.mark.parametrize('level', ['motion', 'dynamics'])
+def test_per_frame_statistics_do_not_depend_on_class(level):
+  """Class-conditional means of per-frame statistics agree within 4 standard errors."""
+  f, y, k = _data('temporal_actions', 'test', NUM_TEST, level=level)
+  frames, _ = _random_frames(f, 1, seed=2)
+  dev = np.abs(frames - np.median(frames, axis=(1, 2), keepdims=True)).sum(-1)
+  area = (dev > 0.15).mean((1, 2))                 # object pixels (actor + distractor)
+  ys, xs = np.mgrid[:frames.shape[1], :frames.shape[2]] * (2 * np.pi / frames.shape[1])
+  weight = dev / dev.sum((1, 2), keepdims=True)
+  cx = np.angle((weight * np.exp(1j * xs)).sum((1, 2)))  # circular centroid on the torus
+  cy = np.angle((weight * np.exp(1j * ys)).sum((1, 2)))
+  grad = np.abs(np.diff(frames, axis=1)).mean((1, 2, 3))
+  stats = dict(mean=frames.mean((1, 2, 3)), std=frames.std((1, 2, 3)), area=area,
+               cos_cx=np.cos(cx), sin_cx=np.sin(cx), cos_cy=np.cos(cy), sin_cy=np.sin(cy),
+               edges=grad)
+  for name, s in stats.items():
+    for c in range(k):
+      sel = s[y == c]
+      z = (sel.mean() - s.mean()) / (s.std() / np.sqrt(len(sel)))
+      assert abs(z) < 4, (name, c, z)
+
+
+def test_frame_pairs_reveal_motion_classes():
+  """Positive control, level 'motion': two consecutive frames carry the class."""
+  ftr, ytr, k = _data('temporal_actions', 'train', NUM_TRAIN, level='motion')
+  fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level='motion')
+  rng = np.random.default_rng(3)
+  ta, tb = rng.integers(15, size=NUM_TRAIN), rng.integers(15, size=NUM_TEST)
+  xtr = _pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
+  xte = _pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
+  _, pred = _fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
+  p, band = _chance_band(k, NUM_TEST)
+  assert (pred == yte).mean() > 0.5, (pred == yte).mean()
+
+
+def test_dynamics_need_more_than_two_frames():
+  """Level 'dynamics': frame pairs are at chance; the whole clip reveals the class."""
+  ftr, ytr, k = _data('temporal_actions', 'train', NUM_TRAIN, level='dynamics')
+  fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level='dynamics')
+  rng = np.random.default_rng(4)
+  ta, tb = rng.integers(15, size=NUM_TRAIN), rng.integers(15, size=NUM_TEST)
+  xtr = _pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
+  xte = _pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
+  _, pred = _fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
+  p, band = _chance_band(k, NUM_TEST)
+  assert abs((pred == yte).mean() - p) <= band, ((pred == yte).mean(), p, band)
+  _, pred = _fit_predict(_clip_features(ftr), ytr, _clip_features(fte), k, hidden=64,
+                         l2=1e-4, steps=500)
+  assert (pred == yte).mean() > 0.45, (pred == yte).mean()
+
+
+def test_trajectories_follow_class_definitions():
+  """Noise-free checks of the motion programmes themselves (not just their statistics)."""
+  n, t = 64, 16
+  labels = np.repeat(np.arange(8), n // 8)
+  u = np.random.default_rng(0).random((n, 64))
+  pos, _, _ = synthetic._dynamics_trajectory(labels, synthetic.render.Columns(u), t, 32, 32, 1.0)
+  v = np.diff(pos, axis=1)
+  speed = np.linalg.norm(v, axis=-1)
+  assert ((speed > 0.75 - 1e-9) & (speed < 2.25 + 1e-9)).all()
+  dot = (v[:, 1:] * v[:, :-1]).sum(-1) / (speed[:, 1:] * speed[:, :-1])
+  crs = (v[:, :-1, 0] * v[:, 1:, 1] - v[:, :-1, 1] * v[:, 1:, 0]) / (speed[:, 1:] * speed[:, :-1])
+  crs = -crs  # screen y points down: counter-clockwise on screen is a negative cross product
+  def of(c):
+    return slice(c * n // 8, (c + 1) * n // 8)
+  np.testing.assert_allclose(dot[of(0)], 1, atol=1e-9)                     # constant
+  assert (np.sum(np.diff(speed[of(1)], axis=1) < 0, axis=1) <= 1).all()   # accelerate
+  assert (np.sum(np.diff(speed[of(2)], axis=1) > 0, axis=1) <= 1).all()   # decelerate
+  np.testing.assert_allclose(np.sort(dot[of(3)], 1)[:, 0], -1, atol=1e-9)  # one reversal
+  assert (np.sum(dot[of(3)] < 0, axis=1) == 1).all()
+  np.testing.assert_allclose(crs[of(4)].max(1), 1, atol=1e-9)              # one ccw turn
+  np.testing.assert_allclose(crs[of(5)].min(1), -1, atol=1e-9)             # one cw turn
+  np.testing.assert_allclose(crs[of(6)], np.sin(np.pi / 6), atol=1e-9)     # circles
+  np.testing.assert_allclose(crs[of(7)], -np.sin(np.pi / 6), atol=1e-9)
+
+
+# ---------------------------------------------------------------------- appearance
+
+
+def test_appearance_is_visible_in_single_frames():
+  ftr, ytr, k = _data('appearance', 'train', NUM_TRAIN, frames_per_clip=4)
+  fte, yte, _ = _data('appearance', 'test', NUM_TEST, frames_per_clip=4)
+  xtr, _ = _random_frames(ftr, 4, seed=0)
+  xte, _ = _random_frames(fte, 1, seed=1)
+  _, pred = _fit_predict(_frame_features(xtr), np.repeat(ytr, 4), _frame_features(xte), k)
+  p, band = _chance_band(k, NUM_TEST)
+  assert (pred == yte).mean() > p + 5 * band, (pred == yte).mean()
+
+
+# ------------------------------------------------------------------- moving digits
+
+
+def test_glyphs_are_distinct_digits():
+  g = glyphs.digit_glyphs(28).reshape(10, -1)
+  assert g.shape == (10, 784) and g.max() == 1.0
+  dist = np.abs(g[:, None] - g[None]).mean(-1) + np.eye(10)
+  assert dist.min() > 0.04  # the closest pair (e.g. 3 / 8) still differs in many pixels
+  with pytest.raises(ValueError, match='size'):
+    glyphs.digit_glyphs(5)
+
+
+def test_moving_digits_bounce_and_are_recognisable():
+  ds = get_dataset('moving_digits', 'test', num_digits=1)
+  batch = ds.get_batch(np.arange(40))
+  frames, labels = batch['frames'][..., 0], batch['labels'][:, 0]
+  g = glyphs.digit_glyphs(28)
+  # Template matching at every position: the best glyph is the label.
+  spec = np.fft.rfft2(frames[:, :5])
+  hits = []
+  for d in range(10):
+    tpl = np.zeros((64, 64), np.float32)
+    tpl[:28, :28] = g[d] - g[d].mean()
+    corr = np.fft.irfft2(spec * np.conj(np.fft.rfft2(tpl)), s=(64, 64))
+    hits.append(corr.reshape(40, 5, -1).max(-1).mean(1) / np.linalg.norm(tpl))
+  assert (np.argmax(np.stack(hits, -1), -1) == labels).mean() >= 0.95
+  # Digits stay inside the frame and keep their ink: the pixel mass is constant in time.
+  mass = frames.sum((2, 3))
+  np.testing.assert_allclose(mass, np.repeat(mass[:, :1], mass.shape[1], 1), rtol=1e-5)
+  # Each clip moves, and (over 20 frames at 2-4 px/frame in a 36 px span) some bounce.
+  ys, xs = np.mgrid[:64, :64]
+  cx = (frames * xs).sum((2, 3)) / mass
+  vx = np.diff(cx, axis=1)
+  moved = np.abs(np.diff(frames, axis=1)).sum((2, 3)) > 0  # (rounding can pause at a bounce)
+  assert moved.mean(1).min() > 0.8, moved.mean(1).min()
+  flips = ((vx[:, 1:] * vx[:, :-1]) < 0).any(1)
+  assert flips.mean() > 0.3
