@@ -120,14 +120,17 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                       jnp.zeros((), jnp.int32))
 
   def tick_inputs(frames, labels, video_ids):
-    """Per-tick scan inputs; with drain, K-1 more ticks hold the last frame, no loss."""
+    """Per-tick scan inputs; with drain, K-1 more ticks hold the last frame (same frame,
+    same frame index) and take no loss."""
     loss_on = jnp.ones(frames.shape[0], bool)
+    index = jnp.arange(frames.shape[0], dtype=jnp.int32)  # frame index - clock at start
     if drain and network.num_modules > 1:
       extra = network.num_modules - 1
       hold = lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], extra, axis=0)])
-      frames, labels, video_ids = hold(frames), hold(labels), hold(video_ids)
+      frames, labels, video_ids, index = (hold(frames), hold(labels), hold(video_ids),
+                                          hold(index))
       loss_on = jnp.concatenate([loss_on, jnp.zeros(extra, bool)])
-    return frames, labels, video_ids, loss_on
+    return frames, labels, video_ids, loss_on, index
 
   def targets_for(pipeline, frame_act, loss_on):
     past = pipeline.frames
@@ -169,11 +172,12 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
     state = start(state, batch)
     xs = tick_inputs(*_time_major(batch))
     num_ticks = xs[0].shape[0]
+    first_frame = state.clock
 
     def body(carry, x):
       params, opt_state, pipeline, window, clock, sums = carry
-      frame, labels, video_ids, loss_on = x
-      frame_act = routing.frame_activation(frame, clock, labels, video_ids)
+      frame, labels, video_ids, loss_on, index = x
+      frame_act = routing.frame_activation(frame, first_frame + index, labels, video_ids)
       targets = targets_for(pipeline, frame_act, loss_on)
       ticks = []
       for k in range(1, network.num_modules + 1):

@@ -1,12 +1,13 @@
 """Layers the engine relies on: a conv whose weight gradient is fast inside `lax.scan`.
 
-On XLA:CPU the weight-gradient convolution that `jax.vjp` emits for `lax.conv` runs ~25x
-slower inside a `lax.scan` than outside it (measured: 27.6 vs 1.5 ms/frame, 3x3 conv,
-16->32 channels, 16x16, batch 32), while forward and input-gradient convs are fine. Every
-Sideways tick is a VJP inside a scan, so this would dominate training. `conv2d` below has a
-custom VJP that writes the weight gradient as a *forward* convolution (images as the batch of
-a "kernel"), which XLA:CPU runs at forward speed, and matches `jax.vjp` exactly (tested in
-tests/test_layers.py). Only stride 1 and no dilation take the fast path; anything else
+On XLA:CPU the gradient convolutions that `jax.vjp` emits for `lax.conv` run far slower
+inside a `lax.scan` than outside it (measured here, 3x3 conv 16->32 channels, 32x32, batch
+16, jax 0.10.2: weight gradient 145 vs 1.5 ms, input gradient 91 vs 0.8 ms), while forward
+convs are fine. Every Sideways tick is a VJP inside a scan, so this would dominate training.
+`conv2d` below has a custom VJP that writes both gradients as *forward* convolutions (the
+input gradient with the flipped kernel; the weight gradient with images as the batch of a
+"kernel"), which XLA:CPU runs at forward speed, and matches `jax.vjp` (tests/test_layers.py).
+Re-measure: `python benchmarks/conv_in_scan.py`. Only stride 1 and no dilation take the fast path; anything else
 falls back to `lax.conv_general_dilated` and its usual VJP.
 """
 
@@ -44,22 +45,19 @@ def _conv_stride1_fwd(x, w, padding):
 def _conv_stride1_bwd(padding, res, g):
   x, w = res
   kh, kw = w.shape[:2]
-  # Input gradient: the VJP jax emits for it is already fast inside a scan.
-  _, x_vjp = jax.vjp(
-      lambda x_: lax.conv_general_dilated(x_, w, (1, 1), padding, dimension_numbers=_DN), x)
-  (dx,) = x_vjp(g)
+  (pt, pb), (pl, pr) = padding
+  # Input gradient as a forward conv of g with the flipped, in/out-swapped kernel.
+  w_flip = jnp.transpose(w[::-1, ::-1], (0, 1, 3, 2))
+  dx = lax.conv_general_dilated(
+      g, w_flip, (1, 1), ((kh - 1 - pt, kh - 1 - pb), (kw - 1 - pl, kw - 1 - pr)),
+      dimension_numbers=_DN)
   # Weight gradient as a forward conv: batch B becomes the contracted feature dim.
   # lhs: x as (C, H, W, B) "NHWC"; rhs: g as (H', W', B, O) "HWIO"; out: (C, kh, kw, O).
   lhs = jnp.transpose(x, (3, 1, 2, 0))
   rhs = jnp.transpose(g, (1, 2, 0, 3))
-  h_out, w_out = g.shape[1], g.shape[2]
-  (pt, pb), (pl, pr) = padding
-  # Output spatial size must be exactly (kh, kw): trim the high padding accordingly.
-  pad_h = (pt, kh - 1 + h_out - x.shape[1] - pt)
-  pad_w = (pl, kw - 1 + w_out - x.shape[2] - pl)
-  dw = lax.conv_general_dilated(lhs, rhs, (1, 1), (pad_h, pad_w), dimension_numbers=_DN)
+  dw = lax.conv_general_dilated(lhs, rhs, (1, 1), padding, dimension_numbers=_DN)
   dw = jnp.transpose(dw, (1, 2, 0, 3)).astype(w.dtype)
-  return dx, dw
+  return dx.astype(x.dtype), dw
 
 
 _conv_stride1.defvjp(_conv_stride1_fwd, _conv_stride1_bwd)
