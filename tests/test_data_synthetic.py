@@ -206,6 +206,9 @@ class ApiTest(parameterized.TestCase):
     with self.assertRaises(IndexError):
       ds.get_batch([10])
     self.assertEqual(ds.get_batch([])['frames'].shape, (0, 6, 48, 48, 1))
+    for level in synthetic.LEVELS:  # the largest settings still have enough random numbers
+      big = get_dataset('temporal_actions', level=level, frames_per_clip=64, num_distractors=3)
+      self.assertEqual(big.get_batch([0])['frames'].shape, (1, 64, 32, 32, 3))
 
   @parameterized.parameters(
       ('temporal_actions', dict(split='val'), 'split'),
@@ -243,6 +246,7 @@ def test_single_frame_classifier_is_at_chance(level):
   train_pred, pred = _fit_predict(_frame_features(xtr), np.repeat(ytr, 4),
                                   _frame_features(xte), k)
   p, band = _chance_band(k, NUM_TEST)
+  print(f'{level}: single-frame accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
   assert (train_pred == np.repeat(ytr, 4)).mean() > 0.9  # it had the capacity to use any cue
   assert abs((pred == yte).mean() - p) <= band, ((pred == yte).mean(), p, band)
 
@@ -279,6 +283,7 @@ def test_frame_pairs_reveal_motion_classes():
   xte = _pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
   _, pred = _fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
   p, band = _chance_band(k, NUM_TEST)
+  print(f'motion: frame-pair accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
   assert (pred == yte).mean() > 0.5, (pred == yte).mean()
 
 
@@ -292,9 +297,11 @@ def test_dynamics_need_more_than_two_frames():
   xte = _pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
   _, pred = _fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
   p, band = _chance_band(k, NUM_TEST)
+  print(f'dynamics: frame-pair accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
   assert abs((pred == yte).mean() - p) <= band, ((pred == yte).mean(), p, band)
   _, pred = _fit_predict(_clip_features(ftr), ytr, _clip_features(fte), k, hidden=64,
                          l2=1e-4, steps=500)
+  print(f'dynamics: 16-frame accuracy {(pred == yte).mean():.3f}')
   assert (pred == yte).mean() > 0.45, (pred == yte).mean()
 
 
@@ -333,6 +340,7 @@ def test_appearance_is_visible_in_single_frames():
   xte, _ = _random_frames(fte, 1, seed=1)
   _, pred = _fit_predict(_frame_features(xtr), np.repeat(ytr, 4), _frame_features(xte), k)
   p, band = _chance_band(k, NUM_TEST)
+  print(f'appearance: single-frame accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
   assert (pred == yte).mean() > p + 5 * band, (pred == yte).mean()
 
 
