@@ -340,7 +340,8 @@ def test_appearance_is_visible_in_single_frames():
   xte, _ = _random_frames(fte, 1, seed=1)
   _, pred = _fit_predict(_frame_features(xtr), np.repeat(ytr, 4), _frame_features(xte), k)
   p, band = _chance_band(k, NUM_TEST)
-  print(f'appearance: single-frame accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
+  print(f'appearance: single-frame accuracy {(pred == yte).mean():.3f}, '
+        f'chance {p:.3f} +- {band:.3f}')
   assert (pred == yte).mean() > p + 5 * band, (pred == yte).mean()
 
 

@@ -228,8 +228,8 @@ def _dynamics_trajectory(labels, cols, t, h, w, scale):
   heading = heading0[:, None] + turn
   # Speed ramps on a circle (sawtooth) so each step's speed stays uniform in [lo, hi].
   ramp = np.select([lab == 1, lab == 2], [j, -j], 0.0) / n
-  speed = np.where((lab == 1) | (lab == 2), lo + (hi - lo) * np.mod(ramp_phase[:, None] + ramp, 1.0),
-                   speed0[:, None])
+  ramped = lo + (hi - lo) * np.mod(ramp_phase[:, None] + ramp, 1.0)
+  speed = np.where((lab == 1) | (lab == 2), ramped, speed0[:, None])
   disp = speed[..., None] * np.stack([np.cos(heading), -np.sin(heading)], -1)
   pos = pos0[:, None] + np.concatenate([np.zeros_like(disp[:, :1]), np.cumsum(disp, 1)], 1)
   steps = np.arange(t, dtype=np.float64)[None]
