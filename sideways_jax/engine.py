@@ -119,18 +119,26 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                       updates.empty_window(params), jnp.zeros((), jnp.int32),
                       jnp.zeros((), jnp.int32))
 
-  def tick_inputs(frames, labels, video_ids):
-    """Per-tick scan inputs; with drain, K-1 more ticks hold the last frame (same frame,
-    same frame index) and take no loss."""
-    loss_on = jnp.ones(frames.shape[0], bool)
-    index = jnp.arange(frames.shape[0], dtype=jnp.int32)  # frame index - clock at start
-    if drain and network.num_modules > 1:
-      extra = network.num_modules - 1
-      hold = lambda x: jnp.concatenate([x, jnp.repeat(x[-1:], extra, axis=0)])
-      frames, labels, video_ids, index = (hold(frames), hold(labels), hold(video_ids),
-                                          hold(index))
-      loss_on = jnp.concatenate([loss_on, jnp.zeros(extra, bool)])
-    return frames, labels, video_ids, loss_on, index
+  def tick_reader(batch):
+    """Reads tick i's inputs from the batch-major arrays (no O(T) time-major copy). With
+    drain, K-1 more ticks hold the last frame (same frame, same index) and take no loss.
+
+    Returns:
+      (number of ticks, read(i) -> (frame, labels, video_ids, loss_on, frame offset)).
+    """
+    frames = jnp.asarray(batch['frames'])
+    num_frames = frames.shape[1]
+    per_frame = lambda x: jnp.broadcast_to(
+        jnp.asarray(x, jnp.int32).reshape(frames.shape[0], -1), frames.shape[:2])
+    labels, video_ids = per_frame(batch['labels']), per_frame(batch['video_ids'])
+    extra = network.num_modules - 1 if drain else 0
+
+    def read(i):
+      j = jnp.minimum(i, num_frames - 1)
+      take = lambda x: jax.lax.dynamic_index_in_dim(x, j, axis=1, keepdims=False)
+      return take(frames), take(labels), take(video_ids), i < num_frames, j
+
+    return num_frames + extra, read
 
   def targets_for(pipeline, frame_act, loss_on):
     past = pipeline.frames
@@ -170,13 +178,12 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
 
   def sideways_step(state: TrainState, batch):
     state = start(state, batch)
-    xs = tick_inputs(*_time_major(batch))
-    num_ticks = xs[0].shape[0]
+    num_ticks, read = tick_reader(batch)
     first_frame = state.clock
 
-    def body(carry, x):
+    def body(carry, i):
       params, opt_state, pipeline, window, clock, sums = carry
-      frame, labels, video_ids, loss_on, index = x
+      frame, labels, video_ids, loss_on, index = read(i)
       frame_act = routing.frame_activation(frame, first_frame + index, labels, video_ids)
       targets = targets_for(pipeline, frame_act, loss_on)
       ticks = []
@@ -208,7 +215,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                                               'classification' else {})}))
     carry = (state.params, state.opt_state, state.pipeline, state.window, state.clock,
              zero_sums)
-    (params, opt_state, pipeline, window, clock, sums), trace = jax.lax.scan(body, carry, xs)
+    (params, opt_state, pipeline, window, clock, sums), trace = jax.lax.scan(
+        body, carry, jnp.arange(num_ticks, dtype=jnp.int32))
     state = TrainState(params, opt_state, pipeline, window, clock, state.step + 1)
     extra = {'trace': trace} if diagnostics else {}
     return state, finish_metrics(sums, extra)
