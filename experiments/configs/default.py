@@ -25,9 +25,10 @@ def get_config():
   config.dataset = ml_collections.ConfigDict({
       'name': 'temporal_actions', 'kwargs': {'level': 'dynamics', 'resolution': 32}})
   config.eval_clips = 512
+  config.center_frames = True      # per-frame mean subtraction (classification only)
   config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small', 'hidden': 0})
   config.optimizer = 'adam'
-  config.learning_rate = 1e-3
+  config.learning_rate = 3e-3
   config.stage_devices = 1         # placement: not implemented yet (placement issue)
   config.data_devices = 1
   return config
