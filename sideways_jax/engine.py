@@ -210,9 +210,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                  'stepped': stepped}
       return (params, opt_state, pipeline, window, clock + 1, sums), trace
 
-    zero_sums = jax.tree.map(jnp.zeros_like, jax.eval_shape(
-        lambda: {'loss': 0., 'count': 0., **({'accuracy': 0.} if task.name ==
-                                              'classification' else {})}))
+    keys = ('loss', 'count') + (('accuracy',) if task.name == 'classification' else ())
+    zero_sums = {key: jnp.zeros((), jnp.float32) for key in keys}
     carry = (state.params, state.opt_state, state.pipeline, state.window, state.clock,
              zero_sums)
     (params, opt_state, pipeline, window, clock, sums), trace = jax.lax.scan(
@@ -271,7 +270,7 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
 
   # --- per-frame backprop on the same-frame DAG ---------------------------------------
 
-  def same_frame_records(params, frames, labels, video_ids, record):
+  def same_frame_records(frames, labels, video_ids, record):
     """Each frame through the whole same-frame network: per-frame records [T, ...]."""
     num_frames = frames.shape[0]
     index = jnp.arange(num_frames, dtype=jnp.int32)
@@ -294,7 +293,7 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
   def backprop_step(state: TrainState, batch):
     state = start(state, batch)
     frames, labels, video_ids = _time_major(batch)
-    one_frame, xs = same_frame_records(state.params, frames, labels, video_ids, loss_record)
+    one_frame, xs = same_frame_records(frames, labels, video_ids, loss_record)
 
     def frame_loss(params, x):
       sums = one_frame(params, *x)
@@ -333,7 +332,7 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
       return rec
 
     if algorithm == 'backprop':
-      one_frame, xs = same_frame_records(params, frames, labels, video_ids, record)
+      one_frame, xs = same_frame_records(frames, labels, video_ids, record)
       records = jax.vmap(functools.partial(one_frame, params))(*xs)
     else:
       frame = jax.ShapeDtypeStruct(frames.shape[1:], frames.dtype)

@@ -1,0 +1,40 @@
+"""Ready-made VGG-style networks: sizes, heads, skip patterns, bad arguments."""
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import jax
+
+import sideways_jax as sj
+
+
+class VggTest(parameterized.TestCase):
+
+  @parameterized.product(size=['tiny', 'small', 'base'], skips=['none', 'input', 'dense'])
+  def test_classifier_shapes(self, size, skips):
+    net = sj.models.vgg(size, num_classes=7, skips=skips)
+    self.assertLen(net.modules, len(sj.models.VGG_SIZES[size]) + 1)
+    shapes = net.output_shapes((2, 32, 32, 3))
+    self.assertEqual(shapes[-1].shape, (2, 7))
+    channels = [c for c, _ in sj.models.VGG_SIZES[size]]
+    self.assertEqual([s.shape[-1] for s in shapes[:-1]], channels)
+
+  @parameterized.parameters('tiny', 'small')
+  def test_decoder_outputs_a_frame(self, size):
+    net = sj.models.vgg(size, task='prediction', frame_shape=(16, 16, 1),
+                        skips='input:aligned')
+    self.assertEqual(net.output_shapes((2, 16, 16, 1))[-1].shape, (2, 16, 16, 1))
+    params = net.init(jax.random.PRNGKey(0), jax.numpy.zeros((2, 16, 16, 1)))
+    out = sj.same_frame_forward(net, params, jax.numpy.ones((2, 16, 16, 1)))[-1]
+    self.assertTrue(bool(((out > 0) & (out < 1)).all()))  # sigmoid output
+
+  def test_bad_arguments(self):
+    with self.assertRaisesRegex(ValueError, 'VGG size'):
+      sj.models.vgg('huge')
+    with self.assertRaisesRegex(ValueError, 'frame_shape'):
+      sj.models.vgg('tiny', task='prediction')
+    with self.assertRaisesRegex(ValueError, 'task'):
+      sj.models.vgg('tiny', task='segmentation')
+
+
+if __name__ == '__main__':
+  absltest.main()
