@@ -96,9 +96,7 @@ class Conv2D(hk.Module):
       raise ValueError(f'{self.module_name}: expected NHWC input, got shape {x.shape}.')
     c_in = x.shape[-1]
     w_shape = self.kernel_shape + (c_in, self.output_channels)
-    fan_in = c_in * self.kernel_shape[0] * self.kernel_shape[1]
     w_init = self.w_init or hk.initializers.VarianceScaling(2.0, 'fan_in', 'truncated_normal')
-    del fan_in
     w = hk.get_parameter('w', w_shape, x.dtype, init=w_init)
     y = conv2d(x, w, self.stride, self.padding)
     if self.with_bias:
