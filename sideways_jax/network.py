@@ -35,6 +35,37 @@ class Edge(NamedTuple):
   skip: Union[SkipEdge, None]
 
 
+class Graph:
+  """Who reads whom with which delay: the input edges of every module, and derived tables.
+
+  Args:
+    edges: per module k = 1..K, its input edges (main first), each with its delay.
+  """
+
+  def __init__(self, edges: Sequence[Sequence[Edge]]):
+    self.edges = tuple(tuple(e) for e in edges)
+    self.num_modules = len(self.edges)
+
+  def inputs(self, k: int) -> Tuple[Edge, ...]:
+    return self.edges[k - 1]
+
+  def consumers(self, j: int) -> Tuple[Tuple[int, int], ...]:
+    """(consumer k, input slot) of every edge that reads source j (0 = input)."""
+    return tuple((k, i) for k in range(1, self.num_modules + 1)
+                 for i, e in enumerate(self.inputs(k)) if e.source == j)
+
+  def fifo_length(self, j: int) -> int:
+    """How many past outputs of source j some edge needs (at least 1 for modules)."""
+    delays = [self.inputs(k)[i].delay for k, i in self.consumers(j)]
+    return max(delays + [0 if j == 0 else 1])
+
+  def newest_lag(self, k: int) -> int:
+    """Ticks between a frame entering and the newest frame module k's output mixes."""
+    if k == 0:
+      return 0
+    return min(self.newest_lag(e.source) + e.delay for e in self.inputs(k))
+
+
 def edge_delay(source: int, target: int, kind: str) -> int:
   """Delay d of an edge j -> k: module k reads at tick t what j wrote at tick t - d."""
   if kind == 'fresh':
@@ -56,20 +87,35 @@ def _dense_pattern(num_modules):
   return [(j, k) for k in range(2, num_modules + 1) for j in range(0, k - 1)]
 
 
+def _to_top_pattern(num_modules):
+  return [(j, num_modules) for j in range(1, num_modules - 1)]
+
+
 SKIP_PATTERNS = {
     'none': lambda num_modules: [],
     'input': _input_pattern,          # every module also reads the input
     'two_below': _two_below_pattern,  # every module also reads the module two below
     'dense': _dense_pattern,          # every module reads the input and all below
+    'to_top': _to_top_pattern,        # the top module also reads every module below
 }
 
 
 def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   """Skip edges of a named pattern: 'PATTERN[:KIND[:COMBINE]]', e.g. 'input:aligned:sum'.
 
-  Patterns: none, input, two_below, dense. KIND: fresh (default) or aligned. COMBINE:
-  project (default; identity when shapes already match), sum or mean.
+  Patterns: none, input, two_below, dense, to_top. KIND: fresh (default) or aligned.
+  COMBINE: project (default; identity when shapes already match), sum or mean. Patterns
+  join with '+', each with its own kind and rule: 'input+to_top'; an edge named twice is
+  kept once (the first spelling wins).
   """
+  if '+' in name:
+    edges, seen = [], set()
+    for part in name.split('+'):
+      for e in skip_pattern(part, num_modules):
+        if (e.source, e.target) not in seen:
+          seen.add((e.source, e.target))
+          edges.append(e)
+    return tuple(edges)
   parts = name.split(':')
   if len(parts) > 3 or parts[0] not in SKIP_PATTERNS:
     raise ValueError(f'Unknown skip pattern {name!r}; use PATTERN[:KIND[:COMBINE]] with '
@@ -196,21 +242,35 @@ class Network:
     """Input edges of module k read as an ordinary same-frame DAG (every delay 0)."""
     return tuple(e._replace(delay=0) for e in self.inputs(k))
 
+  def graph(self) -> Graph:
+    """The frame clock's edge table (SIDEWAYS.md delays)."""
+    return Graph([self.inputs(k) for k in range(1, self.num_modules + 1)])
+
+  def stage_graph(self, stages: Sequence[int]) -> Graph:
+    """GPipe's clock: the same-frame DAG cut into pipeline stages (`stages[k-1]` is module
+    k's stage, non-decreasing from 0). Every edge waits for the stages between its ends, so
+    each output is one frame through the ordinary network: delay = stage(k) - stage(j),
+    with the input on stage 0 (module 1's stage must be 0)."""
+    stages = tuple(int(s) for s in stages)
+    if len(stages) != self.num_modules or stages[0] != 0 or any(
+        b < a for a, b in zip(stages, stages[1:])):
+      raise ValueError(f'stages {stages} must give each of the {self.num_modules} modules a '
+                       'stage, non-decreasing from 0.')
+    stage = lambda j: 0 if j == 0 else stages[j - 1]
+    return Graph([tuple(e._replace(delay=stage(k) - stage(e.source)) for e in self.inputs(k))
+                  for k in range(1, self.num_modules + 1)])
+
   def consumers(self, j: int) -> Tuple[Tuple[int, int], ...]:
     """(consumer k, input slot) of every edge that reads source j (0 = input)."""
-    return tuple((k, i) for k in range(1, self.num_modules + 1)
-                 for i, e in enumerate(self.inputs(k)) if e.source == j)
+    return self.graph().consumers(j)
 
   def fifo_length(self, j: int) -> int:
     """How many past outputs of source j some edge needs (at least 1 for modules)."""
-    delays = [self.inputs(k)[i].delay for k, i in self.consumers(j)]
-    return max(delays + [0 if j == 0 else 1])
+    return self.graph().fifo_length(j)
 
   def newest_lag(self, k: int) -> int:
     """Ticks between the frame entering and the newest frame module k's output mixes."""
-    if k == 0:
-      return 0
-    return min(self.newest_lag(e.source) + e.delay for e in self.inputs(k))
+    return self.graph().newest_lag(k)
 
   def apply_fns(self) -> Tuple[Callable, ...]:
     """Per module, pure `apply(params, main, *skips) -> a_k` (C_k then H_k)."""

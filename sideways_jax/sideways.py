@@ -116,12 +116,16 @@ class LossTerms(NamedTuple):
   mask: jax.Array        # bool [B]: valid, single-video, with a target, loss enabled
 
 
-def top_delta(loss_terms: Callable[[Activation], Tuple[jax.Array, jax.Array]]) -> Callable:
+def top_delta(loss_terms: Callable[[Activation], Tuple[jax.Array, jax.Array]],
+              total: Callable = lambda x: x) -> Callable:
   """delta_fn of the top module: delta_K[t] = dl_t/da_K[t].
 
   Args:
     loss_terms: `(a_K with metadata) -> (per-example loss [B], mask [B])`; the mask says
       which outputs the loss is taken on (single-video, with a target).
+    total: sums a count over every part of the batch; the identity on one device, a sum
+      over the data axis when the batch is split (so the loss is the mean over the whole
+      batch, as on one device).
 
   The loss at tick t is the mean over masked examples. A tick with no such example sends
   valid zeros that carry no loss, so warm-up validity stays structural.
@@ -131,9 +135,11 @@ def top_delta(loss_terms: Callable[[Activation], Tuple[jax.Array, jax.Array]]) -
     def loss(out):
       per_example, mask = loss_terms(activation._replace(value=out))
       mask = mask & activation.valid
-      value = jnp.sum(jnp.where(mask, per_example, 0.)) / jnp.maximum(jnp.sum(mask), 1)
+      count = total(jnp.sum(mask).astype(per_example.dtype))
+      value = jnp.sum(jnp.where(mask, per_example, 0.)) / jnp.maximum(count, 1)
       return value, LossTerms(value, per_example, mask)
     grad, terms = jax.grad(loss, has_aux=True)(activation.value)
-    return GradMessage(grad, activation.valid, jnp.any(terms.mask)), terms
+    has_loss = total(jnp.sum(terms.mask).astype(jnp.int32)) > 0
+    return GradMessage(grad, activation.valid, has_loss), terms
 
   return delta_fn

@@ -282,8 +282,41 @@ class BadInputTest(parameterized.TestCase):
     batch = clip_batch(jnp.zeros((2, 4, 5, 5, 4)))
     trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3))
     state = trainer.init(jax.random.PRNGKey(0), batch)
-    with self.assertRaisesRegex(ValueError, r'frames have shape \(2, 4, 6, 5, 4\)'):
-      trainer.step(state, clip_batch(jnp.zeros((2, 4, 6, 5, 4))))
+    # Another channel count changes the parameter shapes: refused, step and evaluate alike.
+    with self.assertRaisesRegex(ValueError, r'frames have shape \(2, 4, 5, 5, 3\)'):
+      trainer.step(state, clip_batch(jnp.zeros((2, 4, 5, 5, 3))))
+    with self.assertRaisesRegex(ValueError, r'frames have shape \(2, 4, 5, 5, 3\)'):
+      trainer.evaluate(state.params, clip_batch(jnp.zeros((2, 4, 5, 5, 3))))
+    # A fully convolutional net takes another frame size and batch size (clips reset).
+    _, metrics = trainer.step(state, clip_batch(jnp.zeros((3, 4, 6, 5, 4))))
+    self.assertTrue(np.isfinite(float(metrics['loss'])))
+
+  def test_stream_keeps_its_batch_size(self):
+    net = conv_net(3)
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3), stream=True)
+    state = trainer.init(jax.random.PRNGKey(0), clip_batch(jnp.zeros((2, 4, 5, 5, 4))))
+    with self.assertRaisesRegex(ValueError, 'batch size 2'):
+      trainer.step(state, clip_batch(jnp.zeros((3, 4, 5, 5, 4))))
+
+  @parameterized.parameters('step', 'evaluate')
+  def test_labels_of_the_wrong_shape(self, fn):
+    net = conv_net(3)
+    batch = clip_batch(jnp.zeros((2, 4, 5, 5, 4)))
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3))
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    bad = dict(batch, labels=jnp.zeros((2, 3), jnp.int32))
+    with self.assertRaisesRegex(ValueError, r'labels have shape \(2, 3\)'):
+      if fn == 'step':
+        trainer.step(state, bad)
+      else:
+        trainer.evaluate(state.params, bad)
+
+  def test_integer_frames(self):
+    trainer = sj.build(conv_net(3), optax.sgd(0.1), sj.Classification(3))
+    batch = clip_batch(jnp.zeros((2, 4, 5, 5, 4)))
+    with self.assertRaisesRegex(ValueError, 'floating-point'):
+      trainer.init(jax.random.PRNGKey(0), dict(batch, frames=jnp.zeros((2, 4, 5, 5, 4),
+                                                                       jnp.uint8)))
 
   def test_unknown_algorithm(self):
     with self.assertRaisesRegex(ValueError, 'algorithm'):

@@ -1,0 +1,190 @@
+"""Exact baselines on the same graph (SIDEWAYS.md), and evaluation for every algorithm.
+
+- `bptt`: unroll the frame clock (same skips, same delays) over the clip with parameters
+  fixed; loss = mean of l_t over valid outputs; the exact gradient by `jax.grad` through the
+  scan; one update per clip.
+- `backprop`: the same network read as an ordinary same-frame DAG, each frame its own
+  forward and backward, stepping every `update_every` frames (or once a clip).
+- `gpipe`: exact gradients of the same-frame network with frames as micro-batches flowing
+  through pipeline stages (fill / drain), one update per clip. Its gradient is per-frame
+  backprop's averaged over the clip (`update_every='clip'`); placement runs its stages on
+  different devices.
+"""
+
+import functools
+
+import jax
+import jax.numpy as jnp
+
+from sideways_jax import clock as clk
+from sideways_jax import routing
+from sideways_jax import sideways as sw
+from sideways_jax import updates
+from sideways_jax.tasks import TickTargets
+from sideways_jax.train_state import Options, TrainState, check_batch, start, window_ends
+
+
+def _one_window(opts: Options, params, opt_state, grads, valid):
+  """One optimizer step per module with the clip's gradient (if it had any loss)."""
+  window = updates.accumulate(updates.empty_window(params), grads,
+                              [valid] * len(params))
+  params, opt_state, window, _ = updates.close_window(
+      opts.optimizers, params, opt_state, window, jnp.array(True))
+  return params, opt_state, window
+
+
+def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
+  """The exact gradient of the mean loss of the clip through the unrolled frame clock."""
+  state = start(clock, opts, state, batch)
+  num_ticks, read = clk.tick_reader(batch)
+  pipeline = jax.lax.stop_gradient(state.pipeline)
+
+  def loss_fn(params):
+    buffers, sums = clk.forward_clock(clock, params, pipeline, state.clock, num_ticks, read,
+                                      functools.partial(clk.loss_record, clock))
+    sums = jax.tree.map(jnp.sum, sums)
+    return sums['loss'] / jnp.maximum(clock.total(sums['count']), 1.), (sums, buffers)
+
+  grads, (sums, pipeline) = jax.grad(loss_fn, has_aux=True)(state.params)
+  has_loss = clock.total(sums['count']) > 0
+  params, opt_state, window = _one_window(opts, state.params, state.opt_state, grads,
+                                          has_loss)
+  state = TrainState(params, opt_state, pipeline, window, state.clock + num_ticks,
+                     state.step + 1)
+  return state, clk.finish_metrics(sums, {'trace': {'grads': grads}}
+                                   if opts.diagnostics else None)
+
+
+def next_frame_targets(batch, index):
+  """TickTargets for an output of frame `index` of `batch`: frames index+1 (the prediction
+  target, there only inside the clip) and index (copy-last), read from the batch."""
+  frames = jnp.asarray(batch['frames'])
+  num_frames = frames.shape[1]
+  labels = clk.per_frame(batch, 'labels')
+  video_ids = clk.per_frame(batch, 'video_ids')
+  take = lambda x, j: jax.lax.dynamic_index_in_dim(x, j, axis=1, keepdims=False)
+  nxt = jnp.minimum(index + 1, num_frames - 1)
+  entries = [routing.frame_activation(take(frames, j), j, take(labels, j),
+                                      take(video_ids, j), valid)
+             for j, valid in ((nxt, index + 1 < num_frames), (index, True))]
+  entries[0] = entries[0]._replace(oldest=index + 1, newest=index + 1)
+  hist = jax.tree.map(lambda a, b: jnp.stack([a, b]), *entries)
+  return TickTargets(hist, jnp.array(True))
+
+
+def _same_frame_output(clock: clk.Clock, params, batch, index):
+  """Frame `index` through the ordinary same-frame network: (top activation, targets)."""
+  x = clk.tick_reader(batch)[1](index)
+  frame_act = routing.frame_activation(x.frame, index, x.labels, x.video_ids)
+  outs = {0: frame_act}
+  for k in range(1, clock.network.num_modules + 1):
+    inputs = [outs[e.source] for e in clock.network.same_frame_inputs(k)]
+    outs[k] = sw.merge_metadata(inputs, clock.fns[k - 1](params[k - 1],
+                                                         *[a.value for a in inputs]))
+  return outs[clock.network.num_modules], next_frame_targets(batch, index)
+
+
+def _frame_loss(clock: clk.Clock, params, batch, index):
+  """The loss of one frame: the mean over its valid outputs (and its metric sums)."""
+  sums = clk.loss_record(clock, *_same_frame_output(clock, params, batch, index))
+  return sums['loss'] / jnp.maximum(clock.total(sums['count']), 1.), sums
+
+
+def backprop_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
+  """Per-frame backprop: each frame's own forward and backward, windows of frames."""
+  state = start(clock, opts, state, batch)
+  num_frames = batch['frames'].shape[1]
+  num_modules = clock.network.num_modules
+
+  def frame_fn(params, opt_state, window, tick, i):
+    grads, sums = jax.grad(functools.partial(_frame_loss, clock), has_aux=True)(
+        params, batch, i)
+    valid = clock.total(sums['count']) > 0
+    window = updates.accumulate(window, grads, [valid] * num_modules)
+    params, opt_state, window, stepped = updates.close_window(
+        opts.optimizers, params, opt_state, window, window_ends(opts, tick, num_frames - 1))
+    trace = {'grads': grads, 'stepped': stepped} if opts.diagnostics else None
+    return (params, opt_state, window, tick + 1), sums, trace
+
+  def body(carry, i):
+    *carry, total = carry
+    carry, sums, trace = frame_fn(*carry, i)
+    return (*carry, jax.tree.map(jnp.add, total, sums)), trace
+
+  carry = (state.params, state.opt_state, state.window, state.clock)
+  zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(
+      lambda c: frame_fn(*c, jnp.zeros((), jnp.int32))[1], carry))
+  (params, opt_state, window, tick, sums), trace = jax.lax.scan(
+      body, carry + (zero,), jnp.arange(num_frames, dtype=jnp.int32))
+  state = TrainState(params, opt_state, None, window, tick, state.step + 1)
+  return state, clk.finish_metrics(sums, {'trace': trace} if opts.diagnostics else None)
+
+
+def gpipe_loss(clock: clk.Clock, params, batch):
+  """GPipe's forward through its stage clock: frame i enters stage 0 at tick i and leaves
+  the top stage S ticks later (fill / drain: T + S ticks). Returns (loss, metric sums): the
+  mean over frames with a loss of each frame's mean loss, so its gradient is per-frame
+  backprop's averaged over the clip."""
+  num_frames = batch['frames'].shape[1]
+  lag = clock.graph.newest_lag(clock.network.num_modules)  # = stage of the top module
+  num_ticks, read = clk.tick_reader(batch, lag)
+  frame = jax.ShapeDtypeStruct((batch['frames'].shape[0],) + tuple(batch['frames'].shape[2:]),
+                               batch['frames'].dtype)
+  buffers = clock.router.empty(frame, with_messages=False)
+
+  def record(activation, targets):
+    del targets  # the stage clock's output of tick i is frame i - lag: targets from batch
+    index = activation.newest
+    targets = next_frame_targets(batch, jnp.clip(index, 0, num_frames - 1))
+    return clk.loss_record(clock, activation, targets)
+
+  _, sums = clk.forward_clock(clock, params, buffers, jnp.zeros((), jnp.int32), num_ticks,
+                              read, record, frame_valid=lambda i: i < num_frames)
+  count = clock.total(sums['count'])
+  frame_loss = sums['loss'] / jnp.maximum(count, 1.)
+  frames_with_loss = jnp.sum(count > 0)
+  loss = jnp.sum(frame_loss) / jnp.maximum(frames_with_loss, 1)
+  return loss, (jax.tree.map(jnp.sum, sums), frames_with_loss)
+
+
+def gpipe_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
+  """One GPipe update per clip: exact same-frame gradients, frames as micro-batches."""
+  state = start(clock, opts, state, batch)
+  grads, (sums, frames_with_loss) = jax.grad(
+      functools.partial(gpipe_loss, clock), has_aux=True)(state.params, batch)
+  params, opt_state, window = _one_window(opts, state.params, state.opt_state, grads,
+                                          frames_with_loss > 0)
+  state = TrainState(params, opt_state, None, window,
+                     state.clock + batch['frames'].shape[1], state.step + 1)
+  return state, clk.finish_metrics(sums, {'trace': {'grads': grads}}
+                                   if opts.diagnostics else None)
+
+
+STEPS = {'bptt': bptt_step, 'backprop': backprop_step, 'gpipe': gpipe_step}
+
+
+def evaluate(clock: clk.Clock, algorithm: str, params, batch):
+  """Task metrics on a batch of clips, each algorithm reading the graph it trains: the
+  frame clock for sideways and bptt, the same-frame network for backprop and gpipe."""
+  check_batch(clock.network, params, batch)
+  task = clock.task
+
+  def record(activation, targets):
+    per_example, mask = task.loss_terms(activation, targets)
+    rec = task.eval_record(activation, targets)
+    rec['mask'] = mask & activation.valid
+    return rec
+
+  num_frames = batch['frames'].shape[1]
+  if algorithm in ('backprop', 'gpipe'):
+    records = jax.vmap(lambda i: record(*_same_frame_output(clock, params, batch, i)))(
+        jnp.arange(num_frames, dtype=jnp.int32))
+  else:
+    frame = jax.ShapeDtypeStruct(
+        (batch['frames'].shape[0],) + tuple(batch['frames'].shape[2:]), batch['frames'].dtype)
+    buffers = clock.router.empty(frame, with_messages=False)
+    num_ticks, read = clk.tick_reader(batch)
+    _, records = clk.forward_clock(clock, params, buffers, jnp.zeros((), jnp.int32),
+                                   num_ticks, read, record)
+  mask = records.pop('mask')
+  return task.eval_metrics(records, mask)

@@ -1,0 +1,156 @@
+"""The frame clock every algorithm shares: reading ticks, targets, one network tick.
+
+At tick t frame x[t] enters and every module works on buffers written before t
+(SIDEWAYS.md). `network_tick` runs the Sideways tick of a set of modules (forward, VJP,
+messages; sideways.py); `forward_tick` runs only their forwards (bptt, gpipe, evaluation).
+Both talk to the buffers through a router (routing.py on one device, placement.py across
+devices), so the same code runs unplaced and placed.
+"""
+
+from typing import Callable, Dict, NamedTuple, Sequence
+
+import jax
+import jax.numpy as jnp
+
+from sideways_jax import routing
+from sideways_jax import sideways as sw
+from sideways_jax.network import Graph, Network
+from sideways_jax.tasks import TickTargets
+
+
+class Clock(NamedTuple):
+  """What a scan over ticks needs to know about the network, the task and the buffers."""
+  network: Network
+  graph: Graph        # edges and delays (the frame clock's, or GPipe's stage clock)
+  fns: tuple          # per module, apply(params, main, *skips)
+  task: object
+  router: object      # routing.LocalRouter or a placed router
+  history: int        # frames the targets look back on (1 for classification)
+  total: Callable = lambda x: x  # sums a count over the whole batch (data parallel)
+
+
+class TickInput(NamedTuple):
+  frame: jax.Array      # [B, ...]
+  labels: jax.Array     # int32 [B]
+  video_ids: jax.Array  # int32 [B]
+  loss_on: jax.Array    # bool []: a new frame entered (False on drain ticks)
+  index: jax.Array      # int32 []: frame index within the batch (held during drain)
+
+
+def per_frame(batch, key):
+  """`batch[key]` as int32 [B, T] (a per-clip [B] value is broadcast over frames)."""
+  frames = batch['frames']
+  return jnp.broadcast_to(jnp.asarray(batch[key], jnp.int32).reshape(frames.shape[0], -1),
+                          frames.shape[:2])
+
+
+def tick_reader(batch, extra_ticks: int = 0):
+  """Reads tick i's inputs from the batch-major arrays (no O(T) time-major copy). The
+  `extra_ticks` after the last frame (drain) hold the last frame (same frame, same index)
+  and take no loss.
+
+  Returns:
+    (number of ticks, read(i) -> TickInput).
+  """
+  frames = jnp.asarray(batch['frames'])
+  num_frames = frames.shape[1]
+  labels, video_ids = per_frame(batch, 'labels'), per_frame(batch, 'video_ids')
+
+  def read(i):
+    j = jnp.minimum(i, num_frames - 1)
+    take = lambda x: jax.lax.dynamic_index_in_dim(x, j, axis=1, keepdims=False)
+    return TickInput(take(frames), take(labels), take(video_ids), i < num_frames, j)
+
+  return num_frames + extra_ticks, read
+
+
+def targets_for(history: int, past_frames, frame_act: routing.Activation, loss_on):
+  """The frames the top's loss may look at this tick: [x[t], x[t-1], ...]."""
+  if past_frames is None or history == 1:
+    hist = jax.tree.map(lambda x: x[None], frame_act)
+  else:
+    hist = jax.tree.map(lambda n, p: jnp.concatenate([n[None], p[:history - 1]]),
+                        frame_act, past_frames)
+  return TickTargets(hist, loss_on)
+
+
+def metric_sums(task, terms: sw.LossTerms, activation) -> Dict[str, jax.Array]:
+  """Per-tick sums of the training metrics (divided by the count at the end)."""
+  dtype = terms.per_example.dtype
+  m = terms.mask.astype(dtype)
+  sums = {'loss': (terms.per_example * m).sum(), 'count': m.sum()}
+  if task.name == 'classification':
+    correct = jnp.argmax(activation.value, -1) == activation.label
+    sums['accuracy'] = (correct * m).sum()
+  return sums
+
+
+def finish_metrics(sums, extra=None):
+  sums = dict(sums)
+  count = jnp.maximum(sums.pop('count'), 1.)
+  out = {k: v / count for k, v in sums.items()}
+  out.update(extra or {})
+  return out
+
+
+def network_tick(clock: Clock, params: Dict[int, object], buffers, frame_act, targets,
+                 modules: Sequence[int]) -> Dict[int, sw.ModuleTick]:
+  """The Sideways tick of `modules`: each reads last tick's buffers, does its forward and
+  VJP at its current input, and returns its activation, gradient and messages."""
+  ticks = {}
+  top = clock.network.num_modules
+  for k in modules:
+    inputs = clock.router.read_inputs(buffers, k, frame_act)
+    if k == top:
+      loss_terms = lambda a, targets=targets: clock.task.loss_terms(a, targets)
+      delta_fn = sw.top_delta(loss_terms, clock.total)
+    else:
+      delta_fn = sw.from_messages(clock.router.read_messages(buffers, k))
+    ticks[k] = sw.module_tick(clock.fns[k - 1], params[k], inputs, delta_fn)
+  return ticks
+
+
+def forward_tick(clock: Clock, params: Dict[int, object], buffers, frame_act,
+                 modules: Sequence[int]) -> Dict[int, routing.Activation]:
+  """The forwards of `modules` this tick (in order: a delay-0 edge reads `current`)."""
+  current = {}
+  for k in modules:
+    inputs = clock.router.read_inputs(buffers, k, frame_act, current)
+    value = clock.fns[k - 1](params[k], *[a.value for a in inputs])
+    current[k] = sw.merge_metadata(inputs, value)
+  return current
+
+
+def loss_record(clock: Clock, activation, targets):
+  """Metric sums of the top's output at one tick (forward-only clocks)."""
+  per_example, mask = clock.task.loss_terms(activation, targets)
+  mask = mask & activation.valid
+  return metric_sums(clock.task, sw.LossTerms(None, per_example, mask), activation)
+
+
+def forward_clock(clock: Clock, params, buffers, first_index, num_ticks: int, read,
+                  record: Callable, frame_valid: Callable = None):
+  """Runs the clock forward only over `num_ticks` ticks.
+
+  Args:
+    read: `read(i) -> TickInput`.
+    record: `(top activation, targets) -> pytree` kept per tick.
+    frame_valid: `i -> bool`, whether tick i's input is a real frame (default: all are).
+
+  Returns:
+    (buffers, records stacked over ticks).
+  """
+  modules = range(1, clock.network.num_modules + 1)
+  params = dict(zip(modules, params))
+
+  def body(buffers, i):
+    x = read(i)
+    valid = True if frame_valid is None else frame_valid(i)
+    frame_act = routing.frame_activation(x.frame, first_index + i, x.labels, x.video_ids,
+                                         valid)
+    targets = targets_for(clock.history, buffers.frames, frame_act, x.loss_on)
+    acts = forward_tick(clock, params, buffers, frame_act, modules)
+    buffers = clock.router.route(buffers, frame_act, acts)
+    return buffers, record(acts[clock.network.num_modules], targets)
+
+  return jax.lax.scan(body, buffers, jnp.arange(num_ticks, dtype=jnp.int32))
