@@ -31,11 +31,38 @@ OPTIMIZERS = {'adam': optax.adam, 'sgd': optax.sgd, 'adamw': optax.adamw,
               'momentum': lambda lr: optax.sgd(lr, momentum=0.9)}
 
 
-def make_optimizer(config):
+def updates_per_step(config, num_modules):
+  """Optimizer updates a module takes per engine step (schedules count engine steps)."""
+  ticks = config.frames_per_clip
+  if config.algorithm == 'sideways' and not config.stream:
+    ticks += num_modules - 1  # drain
+  if config.algorithm in ('bptt', 'gpipe') or config.update_every == 'clip':
+    return 1
+  return -(-ticks // config.update_every)
+
+
+def make_optimizer(config, num_modules=1):
   if config.optimizer not in OPTIMIZERS:
     raise ValueError(f'Unknown optimizer {config.optimizer!r}; use one of '
                      f'{sorted(OPTIMIZERS)}.')
-  return OPTIMIZERS[config.optimizer](config.learning_rate)
+  per_step = updates_per_step(config, num_modules)
+  total = config.num_steps * per_step
+  warmup = config.get('warmup_steps', 0) * per_step
+  schedule = config.get('schedule', 'constant')
+  lr = config.learning_rate
+  if schedule == 'constant':
+    lr_fn = (optax.linear_schedule(0., lr, warmup) if warmup else lr)
+    if warmup:
+      lr_fn = optax.join_schedules([lr_fn, optax.constant_schedule(lr)], [warmup])
+  elif schedule == 'cosine':
+    lr_fn = optax.warmup_cosine_decay_schedule(0., lr, max(warmup, 1), max(total, warmup + 1),
+                                               end_value=lr * 0.01)
+  else:
+    raise ValueError(f"Unknown schedule {schedule!r}; use 'constant' or 'cosine'.")
+  opt = OPTIMIZERS[config.optimizer](lr_fn)
+  if config.get('grad_clip', 0):
+    opt = optax.chain(optax.clip_by_global_norm(config.grad_clip), opt)
+  return opt
 
 
 def make_task_and_network(config, dataset):
@@ -45,7 +72,9 @@ def make_task_and_network(config, dataset):
   network = sj.models.vgg(config.model.size, num_classes=dataset.num_classes,
                           task='prediction' if prediction else 'classification',
                           frame_shape=dataset.frame_shape, skips=config.skips,
-                          hidden=config.model.hidden or None)
+                          hidden=config.model.hidden or None,
+                          norm=config.model.get('norm', 'none'),
+                          width=config.model.get('width', 1.0))
   task = sj.FramePrediction() if prediction else sj.Classification(dataset.num_classes)
   return task, network
 
@@ -88,7 +117,8 @@ def train_and_evaluate(config, workdir):
   test_set = data.get_dataset(config.dataset.name, 'test', seed=config.seed,
                               frames_per_clip=config.frames_per_clip, **kwargs)
   task, network = make_task_and_network(config, train_set)
-  trainer = sj.build(network, make_optimizer(config), task, algorithm=config.algorithm,
+  trainer = sj.build(network, make_optimizer(config, network.num_modules), task,
+                     algorithm=config.algorithm,
                      update_every=config.update_every, stream=config.stream)
   if config.stream:
     batches = streams.video_stream(train_set, config.batch_size, config.frames_per_clip,
@@ -109,6 +139,7 @@ def train_and_evaluate(config, workdir):
 
   ticks_per_step = config.batch_size * config.frames_per_clip
   start, sums, count = time.time(), {}, 0
+  train_time = 0.  # seconds spent training (evaluation excluded), compile included
   batch = first
   final = {}
   for step in range(1, config.num_steps + 1):
@@ -119,6 +150,7 @@ def train_and_evaluate(config, workdir):
     count += 1
     if step % config.log_every == 0 or step == config.num_steps:
       elapsed = time.time() - start
+      train_time += elapsed
       record = {'step': step, 'split': 'train', **{k: v / count for k, v in sums.items()},
                 'ticks_per_s': count * ticks_per_step / elapsed}
       write(record)
@@ -127,12 +159,17 @@ def train_and_evaluate(config, workdir):
             flush=True)
       start, sums, count = time.time(), {}, 0
     if step % config.eval_every == 0 or step == config.num_steps:
+      train_time += time.time() - start
       final = evaluate(trainer, state.params, test_set, config)
-      write({'step': step, 'split': 'eval', **final})
+      write({'step': step, 'split': 'eval', 'train_time_s': train_time, **final})
+      start = time.time()
       print(f'eval step {step}: ' + ' '.join(f'{k}={v:.4g}' for k, v in final.items()),
             flush=True)
   log.close()
-  print(json.dumps({'step': config.num_steps, 'split': 'eval', **final}))
+  result = {'step': config.num_steps, 'split': 'eval', 'train_time_s': train_time, **final}
+  with open(os.path.join(workdir, 'result.json'), 'w') as f:
+    json.dump(result, f)
+  print(json.dumps(result))
   return final
 
 

@@ -27,15 +27,19 @@ def get_config():
   config.log_every = 250
   config.algorithm = 'sideways'    # sideways | bptt | backprop
   config.skips = 'input'           # a named skip pattern; 'none' is plain Sideways
-  config.update_every = 1
+  config.update_every = ml_collections.FieldReference(1, field_type=object)  # int or 'clip'
   config.stream = False
   config.dataset = ml_collections.ConfigDict({
       'name': 'temporal_actions', 'kwargs': {'level': 'motion', 'resolution': 32}})
   config.eval_clips = 512
   config.center_frames = True      # per-frame mean subtraction (classification only)
-  config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small', 'hidden': 0})
+  config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small', 'hidden': 0,
+                                            'norm': 'none', 'width': 1.0})
   config.optimizer = 'adam'
   config.learning_rate = 3e-4
+  config.schedule = 'constant'     # constant | cosine (over num_steps)
+  config.warmup_steps = 0          # engine steps of linear warm-up
+  config.grad_clip = 0.0           # per-module global-norm clip; 0 = off
   config.stage_devices = 1         # placement: not implemented yet (placement issue)
   config.data_devices = 1
   return config

@@ -23,9 +23,27 @@ VGG_SIZES = {
 }
 
 
-def _conv_module(channels: int, pool: bool, name: str):
+NORMS = ('none', 'layer', 'group')
+
+
+def _normalise(x, norm: str, name: str):
+  """Per-example normalisation: batch statistics would mix examples across a pipeline in
+  which each module sees another frame, so only per-example norms are offered."""
+  if norm == 'none':
+    return x
+  if norm == 'layer':
+    return hk.LayerNorm(axis=(-3, -2, -1), create_scale=True, create_offset=True,
+                        name=f'{name}_norm')(x)
+  groups = min(8, x.shape[-1])
+  while x.shape[-1] % groups:
+    groups -= 1
+  return hk.GroupNorm(groups, name=f'{name}_norm')(x)
+
+
+def _conv_module(channels: int, pool: bool, name: str, norm: str = 'none'):
   def module(x):
-    x = jax.nn.relu(Conv2D(channels, 3, name=f'{name}_conv')(x))
+    x = Conv2D(channels, 3, name=f'{name}_conv')(x)
+    x = jax.nn.relu(_normalise(x, norm, name))
     if pool:
       x = hk.max_pool(x, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')
     return x
@@ -56,7 +74,8 @@ def _decoder(frame_shape: Tuple[int, int, int]):
 
 def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: int = 10,
         task: str = 'classification', frame_shape: Optional[Tuple[int, int, int]] = None,
-        skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None) -> Network:
+        skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None,
+        norm: str = 'none', width: float = 1.0) -> Network:
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
@@ -66,6 +85,9 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     frame_shape: (H, W, C) of the frames; needed by the decoder.
     skips: a skip pattern name (see `network.skip_pattern`) or explicit `SkipEdge`s.
     hidden: width of an extra hidden layer in the classifier head.
+    norm: per-example normalisation after each conv: 'none', 'layer' (over H, W, C) or
+      'group' (GroupNorm, up to 8 groups).
+    width: channel multiplier of every conv module.
 
   Example:
     net = vgg('small', num_classes=8, skips='input')
@@ -74,7 +96,12 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     if size not in VGG_SIZES:
       raise ValueError(f'Unknown VGG size {size!r}; use one of {sorted(VGG_SIZES)}.')
     size = VGG_SIZES[size]
-  modules = [_conv_module(c, p, f'block{i + 1}') for i, (c, p) in enumerate(size)]
+  if norm not in NORMS:
+    raise ValueError(f'Unknown norm {norm!r}; use one of {NORMS}.')
+  if not width > 0:
+    raise ValueError(f'width must be positive, got {width!r}.')
+  size = [(max(1, int(round(c * width))), p) for c, p in size]
+  modules = [_conv_module(c, p, f'block{i + 1}', norm) for i, (c, p) in enumerate(size)]
   names = [f'conv{i + 1}' for i in range(len(size))]
   if task == 'classification':
     modules.append(_classifier(num_classes, hidden))

@@ -1,0 +1,114 @@
+"""Runs a list of config overrides one after another, skipping runs already finished.
+
+  python -m experiments.sweep --sweep=experiments/sweeps/motion.py --root=workdirs/motion
+  python -m experiments.sweep --sweep=... --root=... --only=sideways_input --parallel=2
+
+A sweep file defines `RUNS`: a dict name -> {config key: value} (dotted keys, as on the
+command line), and optionally `CONFIG` (the config file, default
+experiments/configs/default.py) and `SEEDS` (run every entry once per seed, the workdir
+named `NAME/seed_S`). Each run is `python -m experiments.train` in its own workdir
+`ROOT/NAME[/seed_S]`; a run counts as finished when its workdir holds `result.json`
+(written by the launcher at the end), so a sweep can be stopped and restarted over several
+sittings. `--parallel=N` runs N at a time, each pinned to its own CPU core on Linux.
+"""
+
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import time
+
+from absl import app
+from absl import flags
+
+_SWEEP = flags.DEFINE_string('sweep', None, 'Sweep file defining RUNS.', required=True)
+_ROOT = flags.DEFINE_string('root', None, 'Folder holding one workdir per run.',
+                            required=True)
+_ONLY = flags.DEFINE_list('only', [], 'Run only these names (prefix match).')
+_PARALLEL = flags.DEFINE_integer('parallel', 1, 'Runs at a time (each on its own core).')
+_DRY = flags.DEFINE_bool('dry_run', False, 'Print the commands only.')
+
+
+def load_sweep(path):
+  spec = importlib.util.spec_from_file_location('sweep_file', path)
+  module = importlib.util.module_from_spec(spec)
+  spec.loader.exec_module(module)
+  return module
+
+
+def expand(module):
+  """(name, workdir suffix, overrides) for every run of the sweep file."""
+  seeds = getattr(module, 'SEEDS', None)
+  runs = []
+  for name, overrides in module.RUNS.items():
+    if seeds is None:
+      runs.append((name, name, dict(overrides)))
+    else:
+      for seed in seeds:
+        runs.append((name, os.path.join(name, f'seed_{seed}'), {**overrides, 'seed': seed}))
+  return runs
+
+
+def command(config_file, workdir, overrides):
+  args = [sys.executable, '-m', 'experiments.train', f'--config={config_file}',
+          f'--workdir={workdir}']
+  for key, value in overrides.items():
+    args.append(f'--config.{key}={value}')
+  return args
+
+
+def finished(workdir):
+  return os.path.exists(os.path.join(workdir, 'result.json'))
+
+
+def main(argv):
+  del argv
+  module = load_sweep(_SWEEP.value)
+  config_file = getattr(module, 'CONFIG', 'experiments/configs/default.py')
+  runs = [r for r in expand(module)
+          if not _ONLY.value or any(r[0].startswith(p) for p in _ONLY.value)]
+  todo = []
+  for name, suffix, overrides in runs:
+    workdir = os.path.join(_ROOT.value, suffix)
+    if finished(workdir):
+      print(f'done already: {suffix}', flush=True)
+      continue
+    todo.append((suffix, workdir, command(config_file, workdir, overrides)))
+  print(f'{len(todo)} of {len(runs)} runs to do', flush=True)
+  if _DRY.value:
+    for _, _, cmd in todo:
+      print(' '.join(cmd[1:]))
+    return
+  cores = list(range(os.cpu_count() or 1))
+  running = {}  # core -> (suffix, process, start)
+  failed = []
+  while todo or running:
+    while todo and len(running) < _PARALLEL.value:
+      core = next(c for c in cores if c not in running)
+      suffix, workdir, cmd = todo.pop(0)
+      os.makedirs(workdir, exist_ok=True)
+      if _PARALLEL.value > 1 and sys.platform.startswith('linux'):
+        cmd = ['taskset', '-c', str(core % len(cores))] + cmd
+      log = open(os.path.join(workdir, 'stdout.log'), 'w')
+      print(f'start {suffix}: {" ".join(cmd)}', flush=True)
+      running[core] = (suffix, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT),
+                       time.time())
+    time.sleep(2)
+    for core, (suffix, proc, start) in list(running.items()):
+      if proc.poll() is None:
+        continue
+      del running[core]
+      minutes = (time.time() - start) / 60
+      if proc.returncode:
+        failed.append(suffix)
+        print(f'FAILED {suffix} (exit {proc.returncode}, {minutes:.1f} min)', flush=True)
+      else:
+        print(f'finished {suffix} in {minutes:.1f} min', flush=True)
+  if failed:
+    print('failed: ' + ', '.join(failed), flush=True)
+    sys.exit(1)
+
+
+if __name__ == '__main__':
+  app.run(main)
