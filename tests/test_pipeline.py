@@ -102,3 +102,26 @@ def test_real_videos_through_workers(tmp_path):
     np.testing.assert_array_equal(x['frames'], y['frames'])
     np.testing.assert_array_equal(x['labels'], y['labels'])
   assert os.path.isdir(root)
+
+
+@pytest.mark.parametrize('num_workers', [0, 2])
+@pytest.mark.parametrize('stop', [0, 1, 2, 5])
+def test_resumes_exactly_where_it_was(num_workers, stop):
+  ds = ToyDataset(10)
+  whole = list(itertools.islice(pipeline.batches(ds, 4, seed=3, num_workers=num_workers),
+                                stop + 4))
+  first = pipeline.batches(ds, 4, seed=3, num_workers=num_workers)
+  for _ in range(stop):
+    next(first)
+  state = first.get_state()
+  assert state == {'epoch': stop // 2, 'batch': stop % 2}
+  rest = list(itertools.islice(
+      pipeline.batches(ds, 4, seed=3, num_workers=num_workers, state=state), 4))
+  for got, want in zip(rest, whole[stop:]):
+    np.testing.assert_array_equal(got['frames'], want['frames'])
+    np.testing.assert_array_equal(got['video_ids'], want['video_ids'])
+
+
+def test_bad_state():
+  with pytest.raises(ValueError, match='epoch and batch'):
+    pipeline.batches(ToyDataset(10), 4, state={'epoch': -1, 'batch': 0})

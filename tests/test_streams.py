@@ -122,6 +122,21 @@ class VideoStreamTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, argument):
       video_stream(CountingClips(), args.pop('batch_size'), args.pop('chunk_frames'), **args)
 
+  @parameterized.parameters((3, 1), (7, 4), (5, 9))
+  def test_resumes_exactly_where_it_was(self, chunk_frames, stop):
+    ds = CountingClips(frames=5)
+    whole, _ = _take(video_stream(ds, 3, chunk_frames, seed=2), stop + 4)
+    first = video_stream(ds, 3, chunk_frames, seed=2)
+    _take(first, stop)
+    resumed = video_stream(ds, 3, chunk_frames, seed=2, state=first.get_state())
+    rest, _ = _take(resumed, 4)
+    for key in whole:
+      np.testing.assert_array_equal(rest[key], whole[key][:, stop * chunk_frames:])
+
+  def test_bad_state(self):
+    with self.assertRaisesRegex(ValueError, 'batch size'):
+      video_stream(CountingClips(), 2, 4, state={'next_video': [1], 'played': [0]})
+
   def test_empty_dataset(self):
     with self.assertRaisesRegex(ValueError, 'empty'):
       video_stream(CountingClips(num_clips=0), 2, 4)

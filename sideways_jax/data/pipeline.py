@@ -52,8 +52,58 @@ def _epoch_batches(dataset, order, batch_size, epoch, num_workers, prefetch):
   yield from ds.to_iter_dataset(opts)
 
 
+class Batches:
+  """An iterator of batch dicts that can say where it is and restart there.
+
+  `get_state()` is a small JSON-able dict (epoch, batch within the epoch); a new iterator
+  built with the same arguments and `set_state(state)` (or `batches(..., state=state)`)
+  yields exactly the batches that would have come next, without loading the skipped ones.
+  """
+
+  def __init__(self, dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers,
+               prefetch):
+    self._args = (dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers,
+                  prefetch)
+    self._epoch, self._batch = 0, 0
+    self._it = None
+
+  def get_state(self):
+    batch_size, usable = self._args[1], self._args[5]
+    if self._batch * batch_size >= usable:  # the epoch is done: the next one's start
+      return {'epoch': self._epoch + 1, 'batch': 0}
+    return {'epoch': self._epoch, 'batch': self._batch}
+
+  def set_state(self, state):
+    epoch, batch = int(state['epoch']), int(state['batch'])
+    if epoch < 0 or batch < 0:
+      raise ValueError(f'bad batches state {state!r}: epoch and batch must be >= 0.')
+    self._epoch, self._batch = epoch, batch
+    self._it = None
+
+  def __iter__(self):
+    return self
+
+  def __next__(self):
+    dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers, prefetch = self._args
+    while True:
+      if num_epochs is not None and self._epoch >= num_epochs:
+        raise StopIteration
+      if self._it is None:
+        order = epoch_order(len(dataset), self._epoch, seed=seed, shuffle=shuffle)[:usable]
+        order = order[self._batch * batch_size:]
+        self._it = _epoch_batches(dataset, order, batch_size, self._epoch, num_workers,
+                                  prefetch)
+      try:
+        batch = next(self._it)
+      except StopIteration:
+        self._epoch, self._batch, self._it = self._epoch + 1, 0, None
+        continue
+      self._batch += 1
+      return batch
+
+
 def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
-            drop_remainder=True, num_workers=0, prefetch=2):
+            drop_remainder=True, num_workers=0, prefetch=2, state=None):
   """Iterates batch dicts: frames [B,T,H,W,C], labels/video_ids int32 [B,T].
 
   Args:
@@ -69,6 +119,11 @@ def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
     num_workers: 0 loads in this thread; > 0 uses that many grain threads.
     prefetch: batches read ahead (at least num_workers); memory is about
       prefetch whole batches.
+    state: a `get_state()` of an earlier iterator with the same arguments: start where it
+      was (resuming a run).
+
+  Returns:
+    A `Batches` iterator (`get_state()` / `set_state()`).
 
   Raises:
     ValueError: if batch_size < 1 or the dataset has fewer items than one
@@ -81,8 +136,7 @@ def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
     raise ValueError(f'Dataset has {n} items: too few for one batch of {batch_size}'
                      ' (lower batch_size or pass drop_remainder=False).')
   usable = n - n % batch_size if drop_remainder else n
-  epoch = 0
-  while num_epochs is None or epoch < num_epochs:
-    order = epoch_order(n, epoch, seed=seed, shuffle=shuffle)[:usable]
-    yield from _epoch_batches(dataset, order, batch_size, epoch, num_workers, prefetch)
-    epoch += 1
+  it = Batches(dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers, prefetch)
+  if state is not None:
+    it.set_state(state)
+  return it

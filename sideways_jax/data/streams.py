@@ -48,7 +48,7 @@ def _fetch(dataset, indices):
   return [np.asarray(x['frames'], np.float32) for x in items], [int(x['label']) for x in items]
 
 
-def video_stream(dataset, batch_size, chunk_frames, *, seed=0, shuffle=True):
+def video_stream(dataset, batch_size, chunk_frames, *, seed=0, shuffle=True, state=None):
   """Yields endless chunks of B parallel video streams.
 
   Lane b plays the videos at stream positions b, b + B, b + 2B, ... of an endless sequence
@@ -61,8 +61,11 @@ def video_stream(dataset, batch_size, chunk_frames, *, seed=0, shuffle=True):
     chunk_frames: frames per chunk; may be shorter or longer than a video.
     seed: seeds the per-epoch order; the stream is a function of (dataset, arguments).
     shuffle: False plays clips in index order.
+    state: a `get_state()` of an earlier stream with the same arguments: continue exactly
+      where it was (resuming a run mid-stream).
 
-  Yields:
+  Returns:
+    A `VideoStream` iterator (`get_state()` / `set_state()`) yielding
     dict(frames=float32 [B, chunk_frames, H, W, C], labels=int32 [B, chunk_frames],
     video_ids=int32 [B, chunk_frames]); video_ids are stream positions (wrapping at 2**31).
 
@@ -74,17 +77,58 @@ def video_stream(dataset, batch_size, chunk_frames, *, seed=0, shuffle=True):
   _check_int('seed', seed, 0)
   if len(dataset) < 1:
     raise ValueError('dataset is empty; a video stream needs at least one clip.')
-  return _stream(dataset, batch_size, chunk_frames, seed, shuffle)
+  stream = VideoStream(dataset, batch_size, chunk_frames, seed, shuffle)
+  if state is not None:
+    stream.set_state(state)
+  return stream
 
 
-def _stream(dataset, batch_size, chunk_frames, seed, shuffle):
-  order = _VideoOrder(len(dataset), seed, shuffle)
-  frame_shape = tuple(dataset.frame_shape)
-  current = [None] * batch_size      # (frames [T, ...], label, video id) playing in each lane
-  played = [0] * batch_size          # frames of the current video already emitted
-  next_video = [0] * batch_size      # how many videos each lane has started
-  while True:
-    frames = np.empty((batch_size, chunk_frames) + frame_shape, np.float32)
+class VideoStream:
+  """The endless chunk iterator of `video_stream`, with a resumable position.
+
+  The position is, per lane, how many videos it has started and how many frames of the
+  current one it has played: `set_state` refetches each lane's current video and continues
+  from that frame, so a resumed stream yields exactly the chunks that would have come next.
+  """
+
+  def __init__(self, dataset, batch_size, chunk_frames, seed, shuffle):
+    self._dataset = dataset
+    self._batch_size = batch_size
+    self._chunk_frames = chunk_frames
+    self._order = _VideoOrder(len(dataset), seed, shuffle)
+    self._frame_shape = tuple(dataset.frame_shape)
+    self._current = [None] * batch_size  # (frames [T, ...], label, video id) per lane
+    self._played = [0] * batch_size      # frames of the current video already emitted
+    self._next_video = [0] * batch_size  # how many videos each lane has started
+
+  def get_state(self):
+    return {'next_video': list(self._next_video), 'played': list(self._played)}
+
+  def set_state(self, state):
+    next_video, played = list(state['next_video']), list(state['played'])
+    if len(next_video) != self._batch_size or len(played) != self._batch_size:
+      raise ValueError(f'bad stream state {state!r}: it has lanes for another batch size '
+                       f'than {self._batch_size}.')
+    self._next_video = [int(n) for n in next_video]
+    self._played = [int(p) for p in played]
+    self._current = [None] * self._batch_size
+    lanes = [b for b in range(self._batch_size) if self._next_video[b] > 0]
+    if lanes:
+      positions = [b + self._batch_size * (self._next_video[b] - 1) for b in lanes]
+      clips, labels = _fetch(self._dataset, [self._order(p) for p in positions])
+      for b, p, clip, label in zip(lanes, positions, clips, labels):
+        if not 0 <= self._played[b] <= len(clip):
+          raise ValueError(f'bad stream state: lane {b} played {self._played[b]} frames of '
+                           f'a {len(clip)}-frame video.')
+        self._current[b] = (clip, label, p % (_MAX_ID + 1))
+
+  def __iter__(self):
+    return self
+
+  def __next__(self):
+    batch_size, chunk_frames = self._batch_size, self._chunk_frames
+    current, played, next_video = self._current, self._played, self._next_video
+    frames = np.empty((batch_size, chunk_frames) + self._frame_shape, np.float32)
     labels = np.empty((batch_size, chunk_frames), np.int32)
     ids = np.empty((batch_size, chunk_frames), np.int32)
     filled = [0] * batch_size
@@ -94,10 +138,10 @@ def _stream(dataset, batch_size, chunk_frames, seed, shuffle):
                   (current[b] is None or played[b] == len(current[b][0]))]
       if starting:
         positions = [b + batch_size * next_video[b] for b in starting]
-        clips, clip_labels = _fetch(dataset, [order(p) for p in positions])
+        clips, clip_labels = _fetch(self._dataset, [self._order(p) for p in positions])
         for b, p, clip, label in zip(starting, positions, clips, clip_labels):
           if len(clip) < 1:
-            raise ValueError(f'clip {order(p)} of the dataset has no frames.')
+            raise ValueError(f'clip {self._order(p)} of the dataset has no frames.')
           current[b] = (clip, label, p % (_MAX_ID + 1))
           played[b] = 0
           next_video[b] += 1
@@ -111,4 +155,4 @@ def _stream(dataset, batch_size, chunk_frames, seed, shuffle):
         ids[b, filled[b]:filled[b] + n] = vid
         filled[b] += n
         played[b] += n
-    yield dict(frames=frames, labels=labels, video_ids=ids)
+    return dict(frames=frames, labels=labels, video_ids=ids)
