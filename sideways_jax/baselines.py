@@ -28,9 +28,10 @@ def _one_window(opts: Options, params, opt_state, grads, valid):
   """One optimizer step per module with the clip's gradient (if it had any loss)."""
   window = updates.accumulate(updates.empty_window(params), grads,
                               [valid] * len(params))
-  params, opt_state, window, _ = updates.close_window(
+  params, opt_state, window, _, nonfinite = updates.close_window(
       opts.optimizers, params, opt_state, window, jnp.array(True))
-  return params, opt_state, window
+  return params, opt_state, window, {'nonfinite': nonfinite[None], 'tick': jnp.zeros(
+      (1,), jnp.int32)}
 
 
 def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
@@ -47,12 +48,12 @@ def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
 
   grads, (sums, pipeline) = jax.grad(loss_fn, has_aux=True)(state.params)
   has_loss = clock.total(sums['count']) > 0
-  params, opt_state, window = _one_window(opts, state.params, state.opt_state, grads,
-                                          has_loss)
+  params, opt_state, window, trace = _one_window(opts, state.params, state.opt_state,
+                                                 grads, has_loss)
   state = TrainState(params, opt_state, pipeline, window, state.clock + num_ticks,
                      state.step + 1)
-  return state, clk.finish_metrics(sums, {'trace': {'grads': grads}}
-                                   if opts.diagnostics else None)
+  trace['grads'] = grads
+  return state, clk.finish_metrics(sums, clk.step_extras(trace, opts.diagnostics))
 
 
 def next_frame_targets(batch, index):
@@ -101,9 +102,11 @@ def backprop_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
         params, batch, i)
     valid = clock.total(sums['count']) > 0
     window = updates.accumulate(window, grads, [valid] * num_modules)
-    params, opt_state, window, stepped = updates.close_window(
+    params, opt_state, window, stepped, nonfinite = updates.close_window(
         opts.optimizers, params, opt_state, window, window_ends(opts, tick, num_frames - 1))
-    trace = {'grads': grads, 'stepped': stepped} if opts.diagnostics else None
+    trace = {'nonfinite': nonfinite, 'tick': tick}
+    if opts.diagnostics:
+      trace.update({'grads': grads, 'stepped': stepped})
     return (params, opt_state, window, tick + 1), sums, trace
 
   def body(carry, i):
@@ -117,7 +120,7 @@ def backprop_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   (params, opt_state, window, tick, sums), trace = jax.lax.scan(
       body, carry + (zero,), jnp.arange(num_frames, dtype=jnp.int32))
   state = TrainState(params, opt_state, None, window, tick, state.step + 1)
-  return state, clk.finish_metrics(sums, {'trace': trace} if opts.diagnostics else None)
+  return state, clk.finish_metrics(sums, clk.step_extras(trace, opts.diagnostics))
 
 
 def gpipe_loss(clock: clk.Clock, params, batch):
@@ -152,12 +155,12 @@ def gpipe_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   state = start(clock, opts, state, batch)
   grads, (sums, frames_with_loss) = jax.grad(
       functools.partial(gpipe_loss, clock), has_aux=True)(state.params, batch)
-  params, opt_state, window = _one_window(opts, state.params, state.opt_state, grads,
-                                          frames_with_loss > 0)
+  params, opt_state, window, trace = _one_window(opts, state.params, state.opt_state,
+                                                 grads, frames_with_loss > 0)
   state = TrainState(params, opt_state, None, window,
                      state.clock + batch['frames'].shape[1], state.step + 1)
-  return state, clk.finish_metrics(sums, {'trace': {'grads': grads}}
-                                   if opts.diagnostics else None)
+  trace['grads'] = grads
+  return state, clk.finish_metrics(sums, clk.step_extras(trace, opts.diagnostics))
 
 
 STEPS = {'bptt': bptt_step, 'backprop': backprop_step, 'gpipe': gpipe_step}

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 
 from sideways_jax import routing
 from sideways_jax import sideways as sw
+from sideways_jax import updates
 from sideways_jax.network import Graph, Network
 from sideways_jax.tasks import TickTargets
 
@@ -91,6 +92,17 @@ def finish_metrics(sums, extra=None):
   out = {k: v / count for k, v in sums.items()}
   out.update(extra or {})
   return out
+
+
+def step_extras(trace, diagnostics: bool):
+  """The metrics a step adds beside its sums: where a non-finite gradient was first met
+  (`nonfinite_module` 1..K, 0 if none, and `nonfinite_tick`), and the diagnostic trace."""
+  trace = dict(trace)
+  module, tick = updates.first_nonfinite(trace.pop('nonfinite'), trace.pop('tick'))
+  extras = {'nonfinite_module': module, 'nonfinite_tick': tick}
+  if diagnostics:
+    extras['trace'] = trace
+  return extras
 
 
 def network_tick(clock: Clock, params: Dict[int, object], buffers, frame_act, targets,

@@ -62,14 +62,14 @@ def sideways_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
                                  {k: t.messages for k, t in ticks.items()})
     window = updates.accumulate(window, [ticks[k].grads for k in modules],
                                 [ticks[k].grads_valid for k in modules])
-    params, opt_state, window, stepped = updates.close_window(
+    params, opt_state, window, stepped, nonfinite = updates.close_window(
         opts.optimizers, params, opt_state, window, window_ends(opts, tick, num_ticks - 1))
     top = ticks[num_modules]
     sums = clk.metric_sums(clock.task, top.loss, top.activation)
-    trace = None
+    trace = {'nonfinite': nonfinite, 'tick': tick}
     if opts.diagnostics:
-      trace = {'ticks': tuple(ticks[k]._replace(loss=None) for k in modules),
-               'loss': top.loss, 'stepped': stepped}
+      trace.update({'ticks': tuple(ticks[k]._replace(loss=None) for k in modules),
+                    'loss': top.loss, 'stepped': stepped})
     return (params, opt_state, buffers, window, tick + 1), sums, trace
 
   def body(carry, i):
@@ -83,7 +83,7 @@ def sideways_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   (params, opt_state, pipeline, window, tick, sums), trace = jax.lax.scan(
       body, carry + (zero,), jnp.arange(num_ticks, dtype=jnp.int32))
   state = TrainState(params, opt_state, pipeline, window, tick, state.step + 1)
-  return state, clk.finish_metrics(sums, {'trace': trace} if opts.diagnostics else None)
+  return state, clk.finish_metrics(sums, clk.step_extras(trace, opts.diagnostics))
 
 
 def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',

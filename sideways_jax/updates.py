@@ -42,14 +42,22 @@ def accumulate(window: Window, grads: Sequence, valid: Sequence) -> Window:
 
 
 def close_window(optimizers, params, opt_state, window: Window, window_end):
-  """At a window's end, each module with a valid gradient takes one optimizer step.
+  """At a window's end, each module with a valid, finite gradient takes one optimizer step.
+
+  A module whose window gradient holds a NaN or an infinity takes no step (its params and
+  optimizer state stay as they were) and is reported in `nonfinite`, so one bad batch never
+  reaches the parameters.
 
   Returns:
-    (params, opt_state, window, stepped[K] bool).
+    (params, opt_state, window, stepped[K] bool, nonfinite[K] bool).
   """
-  new_params, new_opt, stepped = [], [], []
+  new_params, new_opt, stepped, nonfinite = [], [], [], []
   for k, opt in enumerate(optimizers):
-    take = window_end & (window.count[k] > 0)
+    has_grad = window_end & (window.count[k] > 0)
+    finite = jnp.all(jnp.stack([jnp.all(jnp.isfinite(g))
+                                for g in jax.tree.leaves(window.grad_sum[k])] or
+                               [jnp.array(True)]))
+    take = has_grad & finite
 
     def apply(args, opt=opt, k=k):
       p, s = args
@@ -61,9 +69,26 @@ def close_window(optimizers, params, opt_state, window: Window, window_end):
     new_params.append(p)
     new_opt.append(s)
     stepped.append(take)
+    nonfinite.append(has_grad & ~finite)
   reset = window_end
   window = Window(
       tuple(jax.tree.map(lambda x: jnp.where(reset, jnp.zeros_like(x), x), g)
             for g in window.grad_sum),
       jnp.where(reset, 0, window.count))
-  return tuple(new_params), tuple(new_opt), window, jnp.stack(stepped)
+  return tuple(new_params), tuple(new_opt), window, jnp.stack(stepped), jnp.stack(nonfinite)
+
+
+def first_nonfinite(nonfinite, ticks):
+  """(module 1..K, tick) of the first non-finite window gradient, or (0, -1) if none.
+
+  Args:
+    nonfinite: bool [N, K], per closed window (or tick) and module.
+    ticks: int32 [N], the tick each row closed at.
+  """
+  flat = nonfinite.reshape(-1)
+  any_bad = jnp.any(flat)
+  first = jnp.argmax(flat)
+  num_modules = nonfinite.shape[-1]
+  module = jnp.where(any_bad, first % num_modules + 1, 0)
+  tick = jnp.where(any_bad, ticks[first // num_modules], -1)
+  return module.astype(jnp.int32), tick.astype(jnp.int32)

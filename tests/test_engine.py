@@ -318,6 +318,38 @@ class BadInputTest(parameterized.TestCase):
       trainer.init(jax.random.PRNGKey(0), dict(batch, frames=jnp.zeros((2, 4, 5, 5, 4),
                                                                        jnp.uint8)))
 
+  @parameterized.parameters('sideways', 'bptt', 'backprop', 'gpipe')
+  def test_nan_never_reaches_the_parameters(self, algorithm):
+    net = conv_net(3)
+    frames = np.random.RandomState(0).randn(2, 6, 5, 5, 4).astype(np.float32)
+    frames[1, 2:] = np.nan  # one lane goes bad from frame 2 on
+    trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), algorithm=algorithm)
+    batch = clip_batch(frames)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    new_state, metrics = trainer.step(state, batch)
+    module, tick = int(metrics['nonfinite_module']), int(metrics['nonfinite_tick'])
+    self.assertBetween(module, 1, 3)
+    self.assertGreaterEqual(tick, 0)
+    for leaf in jax.tree.leaves((new_state.params, new_state.opt_state)):
+      self.assertTrue(np.isfinite(np.asarray(leaf)).all())
+    # A clean batch reports nothing.
+    _, metrics = trainer.step(state, clip_batch(np.nan_to_num(frames)))
+    self.assertEqual((int(metrics['nonfinite_module']), int(metrics['nonfinite_tick'])),
+                     (0, -1))
+
+  def test_nan_first_met_names_module_and_tick(self):
+    # Sideways, no skips, K = 3: frame 2 enters module 1 at tick 2 (no valid delta there
+    # until tick 4), module 2 at tick 3, whose delta is valid from tick (K-1)+(K-2) = 3:
+    # its VJP at the NaN input is the first non-finite gradient.
+    frames = np.random.RandomState(0).randn(2, 6, 5, 5, 4).astype(np.float32)
+    frames[:, 2] = np.nan
+    trainer = sj.build(conv_net(3), optax.sgd(0.1), sj.Classification(3))
+    batch = clip_batch(frames)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    _, metrics = trainer.step(state, batch)
+    self.assertEqual((int(metrics['nonfinite_module']), int(metrics['nonfinite_tick'])),
+                     (2, 3))
+
   def test_unknown_algorithm(self):
     with self.assertRaisesRegex(ValueError, 'algorithm'):
       sj.build(conv_net(2), optax.sgd(0.1), sj.Classification(3), algorithm='gpipe2')
