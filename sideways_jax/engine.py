@@ -18,6 +18,7 @@ from typing import Any, Callable, NamedTuple, Optional, Union
 
 import jax
 import jax.numpy as jnp
+import numpy as np
 
 from sideways_jax import baselines
 from sideways_jax import clock as clk
@@ -86,6 +87,39 @@ def sideways_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   return state, clk.finish_metrics(sums, clk.step_extras(trace, opts.diagnostics))
 
 
+def check_output(network: Network, task, frame):
+  """The top module's output must fit the task: [B, num_classes] logits, or a frame."""
+  out = network.output_shapes(frame.shape, frame.dtype)[-1].shape
+  if task.name == 'classification':
+    want = (frame.shape[0], task.num_classes)
+    what = f'logits [B, num_classes={task.num_classes}]'
+  else:
+    want, what = tuple(frame.shape), f'a frame of shape {tuple(frame.shape)}'
+  if tuple(out) != want:
+    raise ValueError(f'The top module ({network.names[-1]}) outputs shape {tuple(out)}; the '
+                     f'{task.name} task needs {what}. Match the head to the task.')
+
+
+def checking_labels(fn: Callable, task, batch_arg: int) -> Callable:
+  """`fn` with the labels of a host (numpy) batch checked to lie in [0, num_classes)."""
+  if task.name != 'classification':
+    return fn
+
+  @functools.wraps(fn)
+  def checked(*args):
+    labels = args[batch_arg].get('labels') if isinstance(args[batch_arg], dict) else None
+    if isinstance(labels, np.ndarray) and labels.size:
+      lo, hi = int(labels.min()), int(labels.max())
+      if lo < 0 or hi >= task.num_classes:
+        raise ValueError(f'labels run from {lo} to {hi}; this classification task has '
+                         f'num_classes={task.num_classes}, so labels must lie in '
+                         f'[0, {task.num_classes - 1}].')
+    return fn(*args)
+
+  checked.lower = fn.lower  # keep AOT lowering (benchmarks)
+  return checked
+
+
 def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
           update_every: Union[int, str] = 1, reset: bool = True,
           drain: Optional[bool] = None, stream: bool = False,
@@ -112,6 +146,13 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
     A `Trainer` whose `init`, `step` and `evaluate` are jitted and pure: `step` checks a
     batch against the shapes of the state it is given.
   """
+  if not isinstance(network, Network):
+    raise TypeError(f'network must be a sj.Network (modules plus skips), got '
+                    f'{type(network).__name__}; wrap Haiku functions as '
+                    'sj.Network(modules=(f1, f2, ...)).')
+  if not hasattr(task, 'loss_terms'):
+    raise TypeError(f'task must be sj.Classification(num_classes) or sj.FramePrediction(), '
+                    f'got {task!r}.')
   if algorithm not in ALGORITHMS:
     raise ValueError(f'Unknown algorithm {algorithm!r}; use one of {ALGORITHMS}.')
   if stream:
@@ -151,6 +192,7 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                        '(e.g. uint8 / 255.).')
     frame = jax.ShapeDtypeStruct((frames.shape[0],) + tuple(frames.shape[2:]), frames.dtype)
     params = network.init(rng, jnp.zeros(frame.shape, frame.dtype))
+    check_output(network, task, frame)
     pipeline = router.empty(frame, algorithm == 'sideways') if with_pipeline else None
     return TrainState(params, tuple(o.init(p) for o, p in zip(opts.optimizers, params)),
                       pipeline, updates.empty_window(params), jnp.zeros((), jnp.int32),
@@ -161,6 +203,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
   else:
     step = functools.partial(baselines.STEPS[algorithm], clock, opts)
   evaluate = functools.partial(baselines.evaluate, clock, algorithm)
-  return Trainer(init=jax.jit(init), step=jax.jit(step), evaluate=jax.jit(evaluate),
+  step, evaluate = jax.jit(step), jax.jit(evaluate)
+  return Trainer(init=jax.jit(init), step=checking_labels(step, task, 1),
+                 evaluate=checking_labels(evaluate, task, 1),
                  network=network, task=task, algorithm=algorithm, update_every=update_every,
                  reset=reset, drain=drain)

@@ -350,6 +350,27 @@ class BadInputTest(parameterized.TestCase):
     self.assertEqual((int(metrics['nonfinite_module']), int(metrics['nonfinite_tick'])),
                      (2, 3))
 
+  def test_a_plain_list_is_not_a_network(self):
+    with self.assertRaisesRegex(TypeError, r'sj.Network\(modules='):
+      sj.build([lambda x: x], optax.sgd(0.1), sj.Classification(3))
+
+  def test_output_width_must_match_the_classes(self):
+    trainer = sj.build(conv_net(3, classes=4), optax.sgd(0.1), sj.Classification(3))
+    with self.assertRaisesRegex(ValueError, r'outputs shape \(2, 4\).*num_classes=3'):
+      trainer.init(jax.random.PRNGKey(0), clip_batch(jnp.zeros((2, 4, 5, 5, 4))))
+
+  @parameterized.parameters(3, -1)
+  def test_labels_outside_the_classes(self, bad):
+    trainer = sj.build(conv_net(3), optax.sgd(0.1), sj.Classification(3))
+    batch = clip_batch(np.zeros((2, 4, 5, 5, 4), np.float32))
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    labels = np.zeros((2, 4), np.int32)
+    labels[1, 2] = bad
+    with self.assertRaisesRegex(ValueError, r'labels must lie in \[0, 2\]'):
+      trainer.step(state, dict(batch, labels=labels))
+    with self.assertRaisesRegex(ValueError, r'labels must lie in \[0, 2\]'):
+      trainer.evaluate(state.params, dict(batch, labels=labels))
+
   def test_unknown_algorithm(self):
     with self.assertRaisesRegex(ValueError, 'algorithm'):
       sj.build(conv_net(2), optax.sgd(0.1), sj.Classification(3), algorithm='gpipe2')
