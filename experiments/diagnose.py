@@ -1,0 +1,166 @@
+"""Where do Sideways' gradients part ways with the exact ones? A diagnostic training run.
+
+  python -m experiments.diagnose --config=experiments/configs/default.py \\
+      --workdir=/tmp/diag --probe_every=100 [--config.KEY=VALUE ...]
+
+Trains exactly as `experiments.train` would with this config (any algorithm), and every
+`probe_every` steps, on a fixed batch of held-out clips and at the current parameters,
+records per module (`sideways_jax.diagnostics.gradient_agreement`):
+
+- cosine between the Sideways window-mean gradient and the bptt gradient of the same graph
+  (all parameters, and kernels only), on the moving clips and on their static control
+  (each clip's first frame repeated: the static-clip theorem says cosine 1);
+- the cosine of every tick's g_k[t] with bptt's (which tick of the clip parts ways);
+- gradient norms, activation RMS, the fraction of dead units (channels never > 0);
+- the effective step: |theta after one training step - before| / |theta| per module.
+
+Writes DIR/diagnostics.jsonl (one record per probe) and DIR/diagnostics.png, and prints a
+line per probe.
+"""
+
+import json
+import os
+
+from absl import app
+from absl import flags
+import jax
+import jax.numpy as jnp
+import numpy as np
+from ml_collections import config_flags
+
+import sideways_jax as sj
+from sideways_jax import data
+from sideways_jax import diagnostics
+from sideways_jax.data import pipeline
+from sideways_jax.data import streams
+from experiments import train
+
+_CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/default.py',
+                                          'Experiment config file.')
+_WORKDIR = flags.DEFINE_string('workdir', None, 'Where the diagnostics go.', required=True)
+_PROBE_EVERY = flags.DEFINE_integer('probe_every', 100, 'Steps between probes.')
+_PROBE_CLIPS = flags.DEFINE_integer('probe_clips', 16, 'Held-out clips per probe.')
+
+
+def _datasets(config):
+  """(train, test) datasets of the config, built as the launcher builds them."""
+  if hasattr(train, 'make_datasets'):
+    return train.make_datasets(config)
+  kwargs = dict(config.dataset.get('kwargs', {}))
+  return tuple(data.get_dataset(config.dataset.name, split, seed=config.seed,
+                                frames_per_clip=config.frames_per_clip, **kwargs)
+               for split in ('train', 'test'))
+
+
+def _batches(config, dataset):
+  if config.stream:
+    return streams.video_stream(dataset, config.batch_size, config.frames_per_clip,
+                                seed=config.seed)
+  return pipeline.batches(dataset, config.batch_size, seed=config.seed)
+
+
+def _norm(tree):
+  return float(jnp.sqrt(sum(jnp.sum(jnp.square(x)) for x in jax.tree.leaves(tree))))
+
+
+def probe(network, task, params, batch):
+  """One probe record: gradient agreement (moving, static, kernels only) per module."""
+  record = {}
+  for name, kwargs in (('moving', {}), ('static', {'static': True}),
+                       ('kernels', {'weights_only': True})):
+    report = diagnostics.gradient_agreement(network, task, params, batch, **kwargs)
+    record[f'cosine_{name}'] = report['cosine'].tolist()
+    if name == 'moving':
+      record['tick_cosine'] = np.where(np.isnan(report['tick_cosine']), None,
+                                       report['tick_cosine']).tolist()
+      for key in ('sideways_norm', 'bptt_norm', 'activation_rms', 'dead_fraction'):
+        record[key] = report[key].tolist()
+  return record
+
+
+def plot(records, names, path):
+  """The diagnostic figure: cosines over training, per-tick cosine, norms, dead units."""
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  steps = [r['step'] for r in records]
+  series = lambda key: np.array([r[key] for r in records], dtype=float)
+  fig, axes = plt.subplots(2, 3, figsize=(15, 8))
+  colours = plt.cm.viridis(np.linspace(0, 0.9, len(names)))
+  panels = [('cosine_moving', 'cosine, Sideways vs bptt (moving clips)'),
+            ('cosine_kernels', 'cosine, kernels only (moving)'),
+            ('cosine_static', 'cosine, static control (theorem: 1)'),
+            ('bptt_norm', '|g| bptt (solid) and Sideways (dashed)'),
+            ('dead_fraction', 'fraction of dead channels'),
+            ('effective_step', '|step| / |theta| per training step')]
+  for ax, (key, title) in zip(axes.flat, panels):
+    values = series(key)
+    for k, name in enumerate(names):
+      ax.plot(steps, values[:, k], color=colours[k], label=name)
+      if key == 'bptt_norm':
+        ax.plot(steps, series('sideways_norm')[:, k], '--', color=colours[k])
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel('step')
+    if key.startswith('cosine'):
+      ax.set_ylim(-0.1, 1.05)
+    if key in ('bptt_norm', 'effective_step'):
+      ax.set_yscale('log')
+  axes[0, 0].legend(fontsize=8)
+  fig.tight_layout()
+  fig.savefig(path, dpi=90)
+  plt.close(fig)
+  # Per-tick cosine of the last probe: which tick of the clip parts ways.
+  last = np.array(records[-1]['tick_cosine'], dtype=float)
+  fig, ax = plt.subplots(figsize=(8, 3))
+  im = ax.imshow(last.T, aspect='auto', vmin=-1, vmax=1, cmap='RdBu')
+  ax.set_yticks(range(len(names)), names)
+  ax.set_xlabel('tick of the clip (drain included)')
+  ax.set_title(f'cosine of g_k[t] with the bptt gradient, step {records[-1]["step"]}')
+  fig.colorbar(im)
+  fig.tight_layout()
+  fig.savefig(path.replace('.png', '_ticks.png'), dpi=90)
+  plt.close(fig)
+
+
+def main(argv):
+  del argv
+  config = _CONFIG.value
+  workdir = _WORKDIR.value
+  os.makedirs(workdir, exist_ok=True)
+  train_set, test_set = _datasets(config)
+  task, network = train.make_task_and_network(config, train_set)
+  trainer = sj.build(network, train.make_optimizer(config, network.num_modules), task,
+                     algorithm=config.algorithm, update_every=config.update_every,
+                     stream=config.stream)
+  prep = train.preprocess(config)
+  batches = map(prep, _batches(config, train_set))
+  probe_batch = prep(test_set.get_batch(np.arange(_PROBE_CLIPS.value)))
+  batch = next(batches)
+  state = trainer.init(jax.random.PRNGKey(config.seed), batch)
+  records = []
+  path = os.path.join(workdir, 'diagnostics.jsonl')
+  with open(path, 'w') as log:
+    for step in range(config.num_steps + 1):
+      if step % _PROBE_EVERY.value == 0 or step == config.num_steps:
+        record = {'step': step, **probe(network, task, state.params, probe_batch)}
+        before = state.params
+      state, metrics = trainer.step(state, batch)
+      batch = next(batches)
+      if 'record' in locals() and record['step'] == step:
+        record['effective_step'] = [_norm(jax.tree.map(jnp.subtract, a, b)) / _norm(b)
+                                    for a, b in zip(state.params, before)]
+        record['train_loss'] = float(metrics['loss'])
+        records.append(record)
+        log.write(json.dumps(record) + '\n')
+        log.flush()
+        print(f'step {step}: loss {record["train_loss"]:.3f} cos ' +
+              ' '.join(f'{c:.2f}' for c in record['cosine_moving']) + ' | kernels ' +
+              ' '.join(f'{c:.2f}' for c in record['cosine_kernels']) + ' | static ' +
+              ' '.join(f'{c:.2f}' for c in record['cosine_static']) + ' | dead ' +
+              ' '.join(f'{d:.2f}' for d in record['dead_fraction'][:-1]), flush=True)
+  plot(records, network.names, os.path.join(workdir, 'diagnostics.png'))
+  print(f'wrote {path} and {os.path.join(workdir, "diagnostics.png")}')
+
+
+if __name__ == '__main__':
+  app.run(main)
