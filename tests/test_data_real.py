@@ -13,11 +13,11 @@ import numpy as np
 import pytest
 
 from sideways_jax import data as data_lib
+from sideways_jax.data import errors
 from sideways_jax.data import hmdb51 as hmdb51_lib
 from sideways_jax.data import kinetics as kinetics_lib
 from sideways_jax.data import moving_mnist as mm_lib
 from sideways_jax.data import ucf101 as ucf101_lib
-from sideways_jax.data import video_io
 
 NUM_FRAMES = 24
 STEP = 10  # Brightness step per frame.
@@ -138,18 +138,12 @@ def test_short_video_loops_or_pads(ucf_root):
                                 [0, 1, 2, 3, 4, 4, 4, 4])
 
 
-def test_normalisation_and_crop_flip(ucf_root):
+def test_normalisation(ucf_root):
   ds = ucf101_lib.ucf101('test', root=ucf_root, frames_per_clip=4, resolution=32,
                          mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25))
   raw = ucf101_lib.ucf101('test', root=ucf_root, frames_per_clip=4, resolution=32)
   np.testing.assert_allclose(ds[0]['frames'], (raw[0]['frames'] - 0.5) / 0.25,
                              atol=1e-5)
-  clip = np.arange(2 * 6 * 8 * 1, dtype=np.uint8).reshape(2, 6, 8, 1)
-  np.testing.assert_array_equal(video_io.crop_and_flip(clip, 4), clip[:, 1:5, 2:6])
-  rng = np.random.default_rng(0)
-  outs = {video_io.crop_and_flip(clip, 4, rng=rng, flip=True).tobytes()
-          for _ in range(30)}
-  assert len(outs) > 4
 
 
 # ---------------------------------------------------------------- HMDB51 fake.
@@ -220,7 +214,7 @@ def test_kinetics600_layout(tmp_path):
   assert item['label'] == 1 and item['frames'].shape == (8, 32, 32, 3)
   np.testing.assert_array_equal(frame_numbers(item['frames'], offset=5),
                                 np.arange(8, 16))
-  with pytest.raises(video_io.DataError, match='test.csv'):
+  with pytest.raises(errors.DataError, match='test.csv'):
     kinetics_lib.kinetics600('test', root=root, test_split='test')
 
 
@@ -247,10 +241,10 @@ def test_moving_mnist(tmp_path):
   assert mm_lib.moving_mnist('train', root=str(tmp_path), resolution=32)[0][
       'frames'].shape == (20, 32, 32, 1)
   np.save(tmp_path / 'bad.npy', arr.astype(np.float32))
-  with pytest.raises(video_io.DataError, match=r'bad\.npy.*uint8'):
+  with pytest.raises(errors.DataError, match=r'bad\.npy.*uint8'):
     mm_lib.moving_mnist('train', root=str(tmp_path / 'bad.npy'))
   np.save(tmp_path / 'bad2.npy', arr[:, :, :32])
-  with pytest.raises(video_io.DataError, match=r'bad2\.npy.*shape'):
+  with pytest.raises(errors.DataError, match=r'bad2\.npy.*shape'):
     mm_lib.moving_mnist('train', root=str(tmp_path / 'bad2.npy'))
 
 
@@ -258,41 +252,41 @@ def test_moving_mnist(tmp_path):
 def test_missing_root_and_split_files(tmp_path, ucf_root):
   missing = str(tmp_path / 'nope')
   for name in ('ucf101', 'hmdb51', 'kinetics600', 'moving_mnist'):
-    with pytest.raises(video_io.DataError, match='nope.*not found|not found.*nope'):
+    with pytest.raises(errors.DataError, match='nope.*not found|not found.*nope'):
       data_lib.get_dataset(name, 'train', root=missing)
   root = str(tmp_path / 'ucf')
   os.makedirs(os.path.join(root, 'UCF-101'))
-  with pytest.raises(video_io.DataError, match='ucfTrainTestlist'):
+  with pytest.raises(errors.DataError, match='ucfTrainTestlist'):
     ucf101_lib.ucf101('train', root=root)
   os.makedirs(os.path.join(root, 'ucfTrainTestlist'))
   with open(os.path.join(root, 'ucfTrainTestlist', 'classInd.txt'), 'w') as f:
     f.write('1 A\n')
-  with pytest.raises(video_io.DataError, match='not found.*trainlist02.txt'):
+  with pytest.raises(errors.DataError, match='not found.*trainlist02.txt'):
     ucf101_lib.ucf101('train', root=root, fold=2)
   os.makedirs(tmp_path / 'h' / 'testTrainMulti_7030_splits')
-  with pytest.raises(video_io.DataError, match='test_split1.txt'):
+  with pytest.raises(errors.DataError, match='test_split1.txt'):
     hmdb51_lib.hmdb51('train', root=str(tmp_path / 'h'))
   os.makedirs(tmp_path / 'k')
-  with pytest.raises(video_io.DataError, match='train.csv'):
+  with pytest.raises(errors.DataError, match='train.csv'):
     kinetics_lib.kinetics600('train', root=str(tmp_path / 'k'))
 
 
 def test_malformed_annotations(tmp_path):
   p = tmp_path / 'classInd.txt'
   p.write_text('1 A\n2 B extra\n')
-  with pytest.raises(video_io.AnnotationError, match=r'classInd\.txt:2'):
+  with pytest.raises(errors.AnnotationError, match=r'classInd\.txt:2'):
     ucf101_lib.read_class_index(str(p))
   p = tmp_path / 'trainlist01.txt'
   p.write_text('A/v_A_g01_c01.avi 1\nB/v_B_g01_c01.avi 1\n')
-  with pytest.raises(video_io.AnnotationError, match=r'trainlist01\.txt:2.*match'):
+  with pytest.raises(errors.AnnotationError, match=r'trainlist01\.txt:2.*match'):
     ucf101_lib.read_split_list(str(p), ['A', 'B'], with_labels=True)
   p = tmp_path / 'brush_hair_test_split1.txt'
   p.write_text('a.avi 1\nb.avi 7\n')
-  with pytest.raises(video_io.AnnotationError, match=r'test_split1\.txt:2'):
-    hmdb51_lib.read_split_file(str(p))
+  with pytest.raises(errors.AnnotationError, match=r'test_split1\.txt:2'):
+    hmdb51_lib.read_split_file(str(p), 'brush_hair', 0, 'train')
   p = tmp_path / 'train.csv'
   p.write_text('label,youtube_id,time_start,time_end,split\nx,abc,zero,10,train\n')
-  with pytest.raises(video_io.AnnotationError, match=r'train\.csv:2'):
+  with pytest.raises(errors.AnnotationError, match=r'train\.csv:2'):
     kinetics_lib.read_csv(str(p))
 
 
@@ -304,41 +298,26 @@ def test_corrupt_zero_length_and_too_many_bad(tmp_path):
     f.write(b'RIFF garbage, not a video' * 10)
   empty = os.path.join(root, 'UCF-101', rels[(1, 2)])
   open(empty, 'w').close()
-  with pytest.raises(video_io.DataError, match='max_bad_fraction'):
+  with pytest.raises(errors.DataError, match='max_bad_fraction'):
     ucf101_lib.ucf101('train', root=root, fold=1)  # 1 of 4 bad > 10 %.
-  with pytest.warns(video_io.BadVideoWarning, match='zero-length'):
+  with pytest.warns(errors.BadVideoWarning, match='zero-length'):
     ds = ucf101_lib.ucf101('train', root=root, fold=1, max_bad_fraction=0.5,
                            frames_per_clip=4, resolution=32)
   assert len(ds) == 3 and ds.num_bad == 1
   bad_i = ds.paths.index(corrupt)
-  with pytest.warns(video_io.BadVideoWarning, match='v_ApplyEyeMakeup_g02_c01.avi'):
+  with pytest.warns(errors.BadVideoWarning, match='v_ApplyEyeMakeup_g02_c01.avi'):
     item = ds[bad_i]
   assert ds.paths[item['video_id']] != corrupt and ds.num_bad == 2
   assert item['frames'].shape == (4, 32, 32, 3)
   with warnings.catch_warnings():  # A full epoch never crashes.
     warnings.simplefilter('ignore')
     assert len(ds.get_batch(range(len(ds)))['frames']) == 3
-  with pytest.warns(video_io.BadVideoWarning):
+  with pytest.warns(errors.BadVideoWarning):
     probed = ucf101_lib.ucf101('train', root=root, fold=1, max_bad_fraction=0.5,
                                probe=True)
   assert probed.num_bad == 2 and corrupt not in probed.paths
-  with pytest.raises(video_io.DataError, match='max_bad_fraction=0.3'):
+  with pytest.raises(errors.DataError, match='max_bad_fraction=0.3'):
     with warnings.catch_warnings():
       warnings.simplefilter('ignore')
       ds2 = ucf101_lib.ucf101('train', root=root, fold=1, max_bad_fraction=0.3)
       ds2[ds2.paths.index(corrupt)]
-
-
-def test_clip_indices_unit():
-  np.testing.assert_array_equal(video_io.clip_indices(10, 4, 2), [1, 3, 5, 7])
-  np.testing.assert_array_equal(
-      [video_io.clip_indices(20, 4, 2, view=v, num_views=3)[0] for v in range(3)],
-      [2, 6, 10])
-  rng = np.random.default_rng(0)
-  starts = {video_io.clip_indices(30, 4, 1, rng=rng)[0] for _ in range(50)}
-  assert min(starts) >= 0 and max(starts) <= 26 and len(starts) > 5
-  np.testing.assert_array_equal(video_io.clip_indices(3, 5, 1), [0, 1, 2, 0, 1])
-  np.testing.assert_array_equal(video_io.clip_indices(3, 5, 1, pad_mode='pad'),
-                                [0, 1, 2, 2, 2])
-  assert video_io.short_side_size(240, 320, 128) == (128, 171)
-  assert video_io.short_side_size(320, 240, 128) == (171, 128)

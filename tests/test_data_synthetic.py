@@ -15,8 +15,8 @@ import numpy as np
 import optax
 import pytest
 
+from sideways_jax.data import digits
 from sideways_jax.data import get_dataset
-from sideways_jax.data import glyphs
 from sideways_jax.data import synthetic
 
 NUM_TRAIN, NUM_TEST = 512, 1500
@@ -349,19 +349,19 @@ def test_appearance_is_visible_in_single_frames():
 
 
 def test_glyphs_are_distinct_digits():
-  g = glyphs.digit_glyphs(28).reshape(10, -1)
+  g = digits.digit_glyphs(28).reshape(10, -1)
   assert g.shape == (10, 784) and g.max() == 1.0
   dist = np.abs(g[:, None] - g[None]).mean(-1) + np.eye(10)
   assert dist.min() > 0.04  # the closest pair (e.g. 3 / 8) still differs in many pixels
   with pytest.raises(ValueError, match='size'):
-    glyphs.digit_glyphs(5)
+    digits.digit_glyphs(5)
 
 
 def test_moving_digits_bounce_and_are_recognisable():
   ds = get_dataset('moving_digits', 'test', num_digits=1)
   batch = ds.get_batch(np.arange(40))
   frames, labels = batch['frames'][..., 0], batch['labels'][:, 0]
-  g = glyphs.digit_glyphs(28)
+  g = digits.digit_glyphs(28)
   # Template matching at every position: the best glyph is the label.
   spec = np.fft.rfft2(frames[:, :5])
   hits = []

@@ -11,13 +11,12 @@ from sideways_jax.data.streams import video_stream
 class CountingClips:
   """Clip i has T frames whose every pixel is 1000 * i + t, and label i % 3: easy to trace."""
 
-  def __init__(self, num_clips=7, frames=5, with_get_batch=True):
+  def __init__(self, num_clips=7, frames=5):
     self.num_classes = 3
+    self.class_names = ('a', 'b', 'c')
     self.frame_shape = (2, 2, 1)
     self.frames_per_clip = frames
     self._n = num_clips
-    if with_get_batch:
-      self.get_batch = self._get_batch
 
   def __len__(self):
     return self._n
@@ -28,7 +27,8 @@ class CountingClips:
                              (self.frames_per_clip,) + self.frame_shape).copy()
     return dict(frames=frames, label=i % 3, video_id=i)
 
-  def _get_batch(self, indices):
+  def get_batch(self, indices, epoch=0):
+    del epoch
     items = [self[int(i)] for i in indices]
     t = self.frames_per_clip
     return dict(frames=np.stack([x['frames'] for x in items]),
@@ -43,10 +43,9 @@ def _take(stream, n):
 
 class VideoStreamTest(parameterized.TestCase):
 
-  @parameterized.product(chunk_frames=[1, 3, 5, 12], with_get_batch=[True, False],
-                         shuffle=[True, False])
-  def test_lanes_play_whole_videos_back_to_back(self, chunk_frames, with_get_batch, shuffle):
-    ds = CountingClips(with_get_batch=with_get_batch)
+  @parameterized.product(chunk_frames=[1, 3, 5, 12], shuffle=[True, False])
+  def test_lanes_play_whole_videos_back_to_back(self, chunk_frames, shuffle):
+    ds = CountingClips()
     t = ds.frames_per_clip
     stream = video_stream(ds, 3, chunk_frames, seed=4, shuffle=shuffle)
     total = 4 * 7 * t  # a few epochs per lane
@@ -136,6 +135,16 @@ class VideoStreamTest(parameterized.TestCase):
   def test_bad_state(self):
     with self.assertRaisesRegex(ValueError, 'batch size'):
       video_stream(CountingClips(), 2, 4, state={'next_video': [1], 'played': [0]})
+
+  def test_a_dataset_outside_the_protocol_is_refused(self):
+    class NoBatch:  # pylint: disable=missing-class-docstring
+      num_classes, frames_per_clip, frame_shape = 3, 5, (2, 2, 1)
+
+      def __len__(self):
+        return 7
+
+    with self.assertRaisesRegex(TypeError, 'NoBatch.*no __getitem__, get_batch'):
+      video_stream(NoBatch(), 2, 4)
 
   def test_empty_dataset(self):
     with self.assertRaisesRegex(ValueError, 'empty'):

@@ -11,7 +11,9 @@ Labels are the sorted class names' indices.
 import os
 import re
 
-from sideways_jax.data import video_io
+from sideways_jax.data import annotations
+from sideways_jax.data import errors
+from sideways_jax.data import video_folder
 
 _FIX = ('Download hmdb51_org.rar and test_train_splits.rar from '
         'https://serre-lab.clps.brown.edu/resource/hmdb-a-large-human-motion-database/,'
@@ -21,23 +23,19 @@ _SPLIT_FILE = re.compile(r'^(?P<cls>.+)_test_split(?P<fold>[123])\.txt$')
 _CODES = {'train': '1', 'test': '2'}
 
 
-def read_split_file(path):
-  """One `<class>_test_splitN.txt` -> [(video file name, code '0'/'1'/'2')]."""
-  rows = []
-  with open(path) as f:
-    for lineno, line in enumerate(f, 1):
-      if not line.strip():
-        continue
-      parts = line.split()
-      if len(parts) != 2 or parts[1] not in ('0', '1', '2'):
-        raise video_io.annotation_error(path, lineno, line,
-                                        'expected "<video>.avi <0|1|2>"')
-      rows.append((parts[0], parts[1]))
-  return rows
+def read_split_file(path, class_name, label, split):
+  """One `<class>_test_splitN.txt` -> [(relative video path, label)] of `split`'s videos."""
+
+  def parse(fields):
+    if len(fields) != 2 or fields[1] not in ('0', '1', '2'):
+      raise annotations.BadLine('expected "<video>.avi <0|1|2>"')
+    return (f'{class_name}/{fields[0]}', label) if fields[1] == _CODES[split] else None
+
+  return annotations.read_split(path, parse, what='HMDB51 split file', fix=_FIX)
 
 
 def hmdb51(split='train', *, root, fold=1, frames_per_clip=16, temporal_stride=1,
-           resolution=112, videos_dir=None, splits_dir=None, **kwargs):
+           resolution=112, flip=True, videos_dir=None, splits_dir=None, **kwargs):
   """HMDB51 clips for `split` ('train'/'test') of official `fold` (1, 2, 3).
 
   Args:
@@ -45,36 +43,39 @@ def hmdb51(split='train', *, root, fold=1, frames_per_clip=16, temporal_stride=1
     root: dataset folder.
     fold: official split number.
     frames_per_clip, temporal_stride, resolution: clip shape.
+    flip: random horizontal flips of training clips (default True, the usual HMDB51
+      augmentation); pass False when a class depends on left/right direction. Test clips
+      are never flipped.
     videos_dir: folder with the class folders (default root).
     splits_dir: folder with the 153 split files
       (default <root>/testTrainMulti_7030_splits).
-    **kwargs: passed to `video_io.VideoClipDataset`.
+    **kwargs: passed to `video_folder.VideoClipDataset`.
   """
   if split not in _CODES:
     raise ValueError(f"HMDB51 split must be 'train' or 'test', got {split!r}")
   if fold not in (1, 2, 3):
     raise ValueError(f'HMDB51 fold must be 1, 2 or 3, got {fold!r}')
-  video_io.require_dir(root, 'HMDB51 root directory', _FIX)
+  errors.require_dir(root, 'HMDB51 root directory', _FIX)
   videos_dir = videos_dir or root
   splits_dir = splits_dir or os.path.join(root, 'testTrainMulti_7030_splits')
-  video_io.require_dir(videos_dir, 'HMDB51 videos directory', _FIX)
-  video_io.require_dir(splits_dir, 'HMDB51 split directory', _FIX)
+  errors.require_dir(videos_dir, 'HMDB51 videos directory', _FIX)
+  errors.require_dir(splits_dir, 'HMDB51 split directory', _FIX)
   files = {}
   for name in os.listdir(splits_dir):
     m = _SPLIT_FILE.match(name)
     if m and int(m['fold']) == fold:
       files[m['cls']] = os.path.join(splits_dir, name)
   if not files:
-    raise video_io.DataError(
+    raise errors.DataError(
         f'No HMDB51 split files <class>_test_split{fold}.txt in {splits_dir!r}. '
         f'{_FIX}')
   classes = sorted(files)
   entries = []
   for label, cls in enumerate(classes):
-    for video, code in read_split_file(files[cls]):
-      if code == _CODES[split]:
-        entries.append((os.path.join(videos_dir, cls, video), label))
-  return video_io.VideoClipDataset(
+    entries += [(os.path.join(videos_dir, rel), label)
+                for rel, label in read_split_file(files[cls], cls, label, split)]
+  return video_folder.VideoClipDataset(
       entries, class_names=classes, train=split == 'train',
       frames_per_clip=frames_per_clip, temporal_stride=temporal_stride,
-      resolution=resolution, name=f'HMDB51 {split} fold {fold}', fix=_FIX, **kwargs)
+      resolution=resolution, flip=flip, name=f'HMDB51 {split} fold {fold}', fix=_FIX,
+      **kwargs)

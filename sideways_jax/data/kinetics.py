@@ -16,7 +16,8 @@ an empty label (an unlabelled test CSV) get label -1, files `<root>/test/<name>`
 import csv
 import os
 
-from sideways_jax.data import video_io
+from sideways_jax.data import errors
+from sideways_jax.data import video_folder
 
 _FIX = ('Download Kinetics-600 with a downloader that writes '
         '<root>/<split>/<label>/<youtube_id>_<start:06d>_<end:06d>.mp4 and put the '
@@ -26,13 +27,13 @@ _COLUMNS = ('label', 'youtube_id', 'time_start', 'time_end')
 
 def read_csv(path):
   """Annotation CSV -> [(label, youtube_id, start, end)]."""
-  video_io.require_file(path, 'Kinetics annotation CSV', _FIX)
+  errors.require_file(path, 'Kinetics annotation CSV', _FIX)
   rows = []
   with open(path, newline='') as f:
     reader = csv.reader(f)
     header = next(reader, None)
     if header is None or any(c not in header for c in _COLUMNS):
-      raise video_io.annotation_error(
+      raise errors.annotation_error(
           path, 1, ','.join(header or []),
           f'header must contain {",".join(_COLUMNS)}')
     col = {c: header.index(c) for c in _COLUMNS}
@@ -43,11 +44,11 @@ def read_csv(path):
         label, yid = row[col['label']], row[col['youtube_id']]
         start, end = int(float(row[col['time_start']])), int(float(row[col['time_end']]))
       except (IndexError, ValueError):
-        raise video_io.annotation_error(
+        raise errors.annotation_error(
             path, lineno, ','.join(row),
             'expected label,youtube_id,<int time_start>,<int time_end>') from None
       if not yid:
-        raise video_io.annotation_error(path, lineno, ','.join(row), 'empty youtube_id')
+        raise errors.annotation_error(path, lineno, ','.join(row), 'empty youtube_id')
       rows.append((label, yid, start, end))
   return rows
 
@@ -64,24 +65,27 @@ def video_path(root, split_dir, label, yid, start, end):
 
 
 def kinetics600(split='train', *, root, frames_per_clip=16, temporal_stride=1,
-                resolution=112, test_split='val', classes=None, **kwargs):
+                resolution=112, flip=True, test_split='val', classes=None, **kwargs):
   """Kinetics-600 clips for `split` ('train' / 'test' / 'val').
 
   Args:
     split: 'train', 'test' (reads on-disk `test_split`) or 'val'.
     root: folder with `<split>.csv` and `<split>/` folders.
     frames_per_clip, temporal_stride, resolution: clip shape.
+    flip: random horizontal flips of training clips (default True, the usual Kinetics
+      augmentation); pass False when a class depends on left/right direction. Test
+      clips are never flipped.
     test_split: on-disk split our 'test' reads: 'val' (default) or 'test'.
     classes: class names in label order; default the sorted labels of
       `train.csv` (or of this split's CSV when there is no train.csv).
-    **kwargs: passed to `video_io.VideoClipDataset`.
+    **kwargs: passed to `video_folder.VideoClipDataset`.
   """
   if split not in ('train', 'test', 'val'):
     raise ValueError(f"Kinetics split must be 'train', 'test' or 'val', got {split!r}")
-  video_io.require_dir(root, 'Kinetics root directory', _FIX)
+  errors.require_dir(root, 'Kinetics root directory', _FIX)
   disk_split = test_split if split == 'test' else split
   rows = read_csv(os.path.join(root, f'{disk_split}.csv'))
-  video_io.require_dir(os.path.join(root, disk_split), 'Kinetics split video folder',
+  errors.require_dir(os.path.join(root, disk_split), 'Kinetics split video folder',
                        _FIX)
   if classes is None:
     train_csv = os.path.join(root, 'train.csv')
@@ -95,12 +99,13 @@ def kinetics600(split='train', *, root, frames_per_clip=16, temporal_stride=1,
       entries.append((video_path(root, disk_split, '', yid, start, end), -1))
       continue
     if label not in index:
-      raise video_io.DataError(
+      raise errors.DataError(
           f'{os.path.join(root, disk_split + ".csv")}: label {label!r} of {yid} is '
           f'not among the {len(classes)} classes (from train.csv). Pass classes= '
           'or fix the CSV.')
     entries.append((video_path(root, disk_split, label, yid, start, end), index[label]))
-  return video_io.VideoClipDataset(
+  return video_folder.VideoClipDataset(
       entries, class_names=classes, train=split == 'train',
       frames_per_clip=frames_per_clip, temporal_stride=temporal_stride,
-      resolution=resolution, name=f'Kinetics-600 {disk_split}', fix=_FIX, **kwargs)
+      resolution=resolution, flip=flip, name=f'Kinetics-600 {disk_split}', fix=_FIX,
+      **kwargs)

@@ -9,6 +9,8 @@ ends and the next begins, even when the same clip is replayed in a later epoch.
 
 import numpy as np
 
+from sideways_jax.data import batching
+
 _MAX_ID = 2**31 - 1
 
 
@@ -40,12 +42,9 @@ class _VideoOrder:
 
 
 def _fetch(dataset, indices):
-  """Frames [B, T, ...] and labels [B] of `indices`, via get_batch when the dataset has it."""
-  if hasattr(dataset, 'get_batch'):
-    batch = dataset.get_batch(np.asarray(indices))
-    return list(batch['frames']), [int(l[0]) for l in batch['labels']]
-  items = [dataset[int(i)] for i in indices]
-  return [np.asarray(x['frames'], np.float32) for x in items], [int(x['label']) for x in items]
+  """Frames [B, T, ...] and labels [B] of `indices` (epoch 0: streams replay clips as-is)."""
+  batch = dataset.get_batch(np.asarray(indices))
+  return list(batch['frames']), [int(l[0]) for l in batch['labels']]
 
 
 def video_stream(dataset, batch_size, chunk_frames, *, seed=0, shuffle=True, state=None):
@@ -56,7 +55,8 @@ def video_stream(dataset, batch_size, chunk_frames, *, seed=0, shuffle=True, sta
   `shuffle`), so lanes never play the same clip in the same epoch.
 
   Args:
-    dataset: any dataset following the project API (`len`, `ds[i]`, optionally `get_batch`).
+    dataset: follows the dataset protocol (`sideways_jax.data.Dataset`); clips are read
+      with `get_batch(indices)`, at epoch 0.
     batch_size: number of lanes B.
     chunk_frames: frames per chunk; may be shorter or longer than a video.
     seed: seeds the per-epoch order; the stream is a function of (dataset, arguments).
@@ -70,8 +70,10 @@ def video_stream(dataset, batch_size, chunk_frames, *, seed=0, shuffle=True, sta
     video_ids=int32 [B, chunk_frames]); video_ids are stream positions (wrapping at 2**31).
 
   Raises:
+    TypeError: the dataset does not follow the protocol (naming what it lacks).
     ValueError: bad batch_size / chunk_frames, or an empty dataset.
   """
+  batching.check_dataset(dataset)
   _check_int('batch_size', batch_size, 1)
   _check_int('chunk_frames', chunk_frames, 1)
   _check_int('seed', seed, 0)

@@ -1,6 +1,6 @@
 """Embedded synthetic video sets: generated on the fly, no download, deterministic per index.
 
-Three sets, all following the project's dataset API (docs/DATA.md):
+Three sets, all following the dataset protocol (`sideways_jax.data.Dataset`, docs/DATA.md):
 
 * `temporal_actions` (the default dataset): the class is a motion pattern, and no single
   frame carries any class information. Every per-frame attribute (position on a torus,
@@ -8,18 +8,20 @@ Three sets, all following the project's dataset API (docs/DATA.md):
   every frame of every class; only how frames relate in time differs.
 * `appearance`: the class is the object's shape and texture, visible in every frame; motion
   is a nuisance. A control set where per-frame models should do well.
-* `moving_digits`: Moving-MNIST-style bouncing digits for future-frame prediction.
+* `moving_digits` (in digits.py): Moving-MNIST-style bouncing digits for prediction.
 
 Each clip is rendered from a fixed-length vector of uniforms drawn from its own generator,
 seeded by (seed, split, set, index), so a clip does not depend on the batch it is drawn in,
 and train and test never share a clip. Generation is vectorised numpy over whole batches.
+
+The sets are rendered, never augmented: a clip does not change with the epoch, and
+`flip=True` is refused (a mirror would turn 'left' into 'right' without changing the label).
 """
 
 import zlib
 
 import numpy as np
 
-from sideways_jax.data import glyphs
 from sideways_jax.data import synthetic_render as render
 
 SPLITS = ('train', 'test')
@@ -40,12 +42,12 @@ _NUM_PARAMS = 256             # per-clip uniforms; enough for 3 distractors and 
 _RENDER_CHUNK = 16            # clips rendered at once
 
 
-def _check_choice(name, value, allowed):
+def check_choice(name, value, allowed):
   if value not in allowed:
     raise ValueError(f'{name} must be one of {", ".join(map(repr, allowed))}; got {value!r}.')
 
 
-def _check_int(name, value, lo, hi=None):
+def check_int(name, value, lo, hi=None):
   ok = isinstance(value, (int, np.integer)) and not isinstance(value, bool)
   ok = ok and value >= lo and (hi is None or value <= hi)
   if not ok:
@@ -54,7 +56,7 @@ def _check_int(name, value, lo, hi=None):
 
 
 class SyntheticClips:
-  """A split of a synthetic set: `ds[i]`, `len(ds)`, `ds.get_batch(indices)`.
+  """A split of a synthetic set, per the dataset protocol: `ds[i]`, `len(ds)`, `get_batch`.
 
   Attributes:
     name: the set's registry name.
@@ -105,8 +107,12 @@ class SyntheticClips:
       raise IndexError(f'clip index {idx[bad][0]} out of range for {len(self)} clips.')
     return idx
 
-  def get_batch(self, indices):
-    """Renders clips `indices` as frames [B, T, H, W, C], labels and video_ids [B, T] (int32)."""
+  def get_batch(self, indices, epoch=0):
+    """Renders clips `indices` as frames [B, T, H, W, C], labels and video_ids [B, T] (int32).
+
+    `epoch` is accepted for the dataset protocol and ignored: a clip is the same every epoch.
+    """
+    del epoch
     idx = self._indices(indices)
     labels, uniforms = self._draw(idx)
     t = self.frames_per_clip
@@ -133,30 +139,39 @@ class SyntheticClips:
                 video_id=int(batch['video_ids'][0, 0]))
 
 
-def _common_args(split, resolution, frames_per_clip, num_clips, channels, min_frames=2):
-  _check_choice('split', split, SPLITS)
-  _check_int('resolution', resolution, 8)
-  _check_int('frames_per_clip', frames_per_clip, min_frames, 64)
-  _check_choice('channels', channels, (1, 3))
+def check_no_flip(name, flip):
+  """Synthetic sets have no augmentation: flip may be None or False, never True."""
+  if flip not in (None, False):
+    raise ValueError(
+        f'flip={flip!r}: {name} is rendered, not augmented, so it has no flip; a mirrored '
+        "clip would also turn 'left' into 'right' without changing its label. Leave flip "
+        'unset (or False) for synthetic sets; flip applies to real video datasets.')
+
+
+def common_args(split, resolution, frames_per_clip, num_clips, channels, min_frames=2):
+  check_choice('split', split, SPLITS)
+  check_int('resolution', resolution, 8)
+  check_int('frames_per_clip', frames_per_clip, min_frames, 64)
+  check_choice('channels', channels, (1, 3))
   if num_clips is None:
     num_clips = DEFAULT_NUM_CLIPS[split]
-  _check_int('num_clips', num_clips, 1, 2**31 - 1)
+  check_int('num_clips', num_clips, 1, 2**31 - 1)
   return num_clips
 
 
-def _class_names(num_classes, all_names, min_classes=2):
+def select_classes(num_classes, all_names, min_classes=2):
   if num_classes is None:
     return all_names
-  _check_int('num_classes', num_classes, min_classes, len(all_names))
+  check_int('num_classes', num_classes, min_classes, len(all_names))
   return all_names[:num_classes]
 
 
-def _difficulty(noise, num_distractors):
+def difficulty(noise, num_distractors):
   noise = DEFAULT_NOISE if noise is None else noise
   num_distractors = DEFAULT_DISTRACTORS if num_distractors is None else num_distractors
   if not isinstance(noise, (int, float)) or not 0 <= noise <= 0.5:
     raise ValueError(f'noise must be a number in [0, 0.5]; got {noise!r}.')
-  _check_int('num_distractors', num_distractors, 0, 3)
+  check_int('num_distractors', num_distractors, 0, 3)
   return float(noise), num_distractors
 
 
@@ -239,7 +254,7 @@ def _dynamics_trajectory(labels, cols, t, h, w, scale):
 
 def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_per_clip=16,
                      num_classes=None, num_clips=None, seed=0, channels=3, noise=None,
-                     num_distractors=None):
+                     num_distractors=None, flip=None):
   """The project's default dataset: actions that only time reveals.
 
   One random asymmetric shape (the actor, radius 4-7 px at 32x32; solid or striped) moves on
@@ -268,15 +283,18 @@ def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_p
     channels: 1 or 3.
     noise: pixel noise std; None for the default 0.05.
     num_distractors: 0..3; None for the default 1.
+    flip: None or False (accepted so a config can pass one `flip` to any dataset); True
+      raises ValueError, as the set has no augmentation.
 
   Returns:
     A `SyntheticClips`.
   """
-  _check_choice('level', level, LEVELS)
-  num_clips = _common_args(split, resolution, frames_per_clip, num_clips, channels,
+  check_no_flip('temporal_actions', flip)
+  check_choice('level', level, LEVELS)
+  num_clips = common_args(split, resolution, frames_per_clip, num_clips, channels,
                            min_frames=5 if level == 'dynamics' else 2)
-  names = _class_names(num_classes, MOTION_CLASSES if level == 'motion' else DYNAMICS_CLASSES)
-  noise, num_distractors = _difficulty(noise, num_distractors)
+  names = select_classes(num_classes, MOTION_CLASSES if level == 'motion' else DYNAMICS_CLASSES)
+  noise, num_distractors = difficulty(noise, num_distractors)
   t, h, w, c = frames_per_clip, resolution, resolution, channels
   scale = resolution / 32.0
   trajectory = _motion_trajectory if level == 'motion' else _dynamics_trajectory
@@ -303,7 +321,8 @@ _SHAPE_COEFFS = {  # harmonics k = 2, 3, 4, 5 of each appearance class's outline
 
 
 def appearance(split='train', *, resolution=32, frames_per_clip=16, num_classes=None,
-               num_clips=None, seed=0, channels=3, noise=None, num_distractors=None):
+               num_clips=None, seed=0, channels=3, noise=None, num_distractors=None,
+               flip=None):
   """Control set: the class is the object's shape x texture, visible in every frame.
 
   10 classes = 5 outlines (disc, oval, triangle, square, star; slightly jittered per clip)
@@ -311,9 +330,10 @@ def appearance(split='train', *, resolution=32, frames_per_clip=16, num_classes=
   constant velocity (0-2 px/frame) and spin on the same kind of scene as
   `temporal_actions` (background texture, distractors, noise std 0.05). Args as there.
   """
-  num_clips = _common_args(split, resolution, frames_per_clip, num_clips, channels)
-  names = _class_names(num_classes, APPEARANCE_CLASSES)
-  noise, num_distractors = _difficulty(noise, num_distractors)
+  check_no_flip('appearance', flip)
+  num_clips = common_args(split, resolution, frames_per_clip, num_clips, channels)
+  names = select_classes(num_classes, APPEARANCE_CLASSES)
+  noise, num_distractors = difficulty(noise, num_distractors)
   t, h, w, c = frames_per_clip, resolution, resolution, channels
   scale = resolution / 32.0
   table = np.array([_SHAPE_COEFFS[s] for s in APPEARANCE_SHAPES], np.complex64)
@@ -340,69 +360,3 @@ def appearance(split='train', *, resolution=32, frames_per_clip=16, num_classes=
       frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
       config=dict(resolution=resolution, noise=noise, num_distractors=num_distractors,
                   seed=seed))
-
-
-def moving_digits(split='train', *, resolution=64, frames_per_clip=20, num_classes=None,
-                  num_clips=None, seed=0, channels=1, num_digits=2, noise=0.0):
-  """Moving-MNIST-style bouncing digits for future-frame prediction; no download.
-
-  `num_digits` glyphs from a built-in 5x7 bitmap font (glyph box 28 px at 64x64, like
-  MNIST) move at 2-4 px/frame (at 64x64) in random directions and bounce off the frame
-  edges; overlapping digits combine by max. Background 0, digits 1, no noise by default.
-
-  The label is the identity (0-9) of the first digit, so with num_digits=1 this is also a
-  digit classification task; prediction models ignore it.
-
-  Args:
-    split: 'train' or 'test'.
-    resolution: frame side (>= 16); default 64.
-    frames_per_clip: T; default 20 (10 context + 10 to predict, as usual for Moving MNIST).
-    num_classes: draw digits from 0..num_classes-1 (1..10); None for all 10.
-    num_clips: default 8192 train / 1024 test.
-    seed: base seed.
-    channels: 1 (default) or 3 (grey replicated).
-    num_digits: 1 or 2.
-    noise: pixel noise std (default 0).
-  """
-  num_clips = _common_args(split, resolution, frames_per_clip, num_clips, channels)
-  if resolution < 16:
-    raise ValueError(f'resolution must be >= 16 for moving_digits; got {resolution}.')
-  names = _class_names(num_classes, tuple(str(d) for d in range(10)), min_classes=1)
-  _check_choice('num_digits', num_digits, (1, 2))
-  noise, _ = _difficulty(noise, 0)
-  t, h, w, c = frames_per_clip, resolution, resolution, channels
-  size = int(round(28 * resolution / 64))
-  span = resolution - size                     # top-left corner moves in [0, span]
-  glyph_set = glyphs.digit_glyphs(size)
-  k = len(names)
-
-  def render_fn(labels, cols):
-    b = len(labels)
-    canvas = np.zeros((b * t, h, w), np.float32)
-    steps = np.arange(t, dtype=np.float64)[None]
-    frame_idx = np.arange(b * t)[:, None, None]
-    ar = np.arange(size)
-    for d in range(num_digits):
-      digit = labels if d == 0 else np.minimum((cols.take() * k).astype(np.int64), k - 1)
-      pos0 = cols.take(2) * span
-      heading = 2 * np.pi * cols.take()
-      speed = cols.uniform(2.0, 4.0) * resolution / 64
-      xy = []
-      for a, v in ((0, np.cos(heading)), (1, -np.sin(heading))):
-        x = pos0[:, a, None] + (speed * v)[:, None] * steps
-        xy.append(span - np.abs(np.mod(x + span, 2 * span) - span))  # reflect at the edges
-      x = np.rint(xy[0]).astype(np.int64).reshape(-1)
-      y = np.rint(xy[1]).astype(np.int64).reshape(-1)
-      g = np.repeat(glyph_set[digit], t, axis=0)
-      rows = y[:, None, None] + ar[None, :, None]
-      cols_ = x[:, None, None] + ar[None, None, :]
-      canvas[frame_idx, rows, cols_] = np.maximum(canvas[frame_idx, rows, cols_], g)
-    frames = canvas.reshape(b, t, h, w, 1)
-    if c > 1:
-      frames = np.repeat(frames, c, axis=-1)
-    return render.add_noise(np.ascontiguousarray(frames), cols, noise)
-
-  return SyntheticClips(
-      name='moving_digits', split=split, class_names=names, frame_shape=(h, w, c),
-      frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
-      config=dict(resolution=resolution, num_digits=num_digits, noise=noise, seed=seed))
