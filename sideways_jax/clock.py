@@ -160,7 +160,8 @@ def forward_clock(clock: Clock, params, buffers, first_index, num_ticks: int, re
     valid = True if frame_valid is None else frame_valid(i)
     frame_act = routing.frame_activation(x.frame, first_index + i, x.labels, x.video_ids,
                                          valid)
-    targets = targets_for(clock.history, buffers.frames, frame_act, x.loss_on)
+    targets = targets_for(clock.history, clock.router.past_frames(buffers), frame_act,
+                          x.loss_on)
     acts = forward_tick(clock, params, buffers, frame_act, modules)
     buffers = clock.router.route(buffers, frame_act, acts)
     return buffers, record(acts[clock.network.num_modules], targets)

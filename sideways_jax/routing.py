@@ -7,6 +7,7 @@ the same four calls a second time with packed per-device buffers and `ppermute`.
 must not change.
 
     empty(frame, with_messages) -> buffers          every buffer empty (invalid)
+    past_frames(buffers)                            the FIFO of past input frames
     read_inputs(buffers, k, frame, current)         what module k reads at tick t
     read_messages(buffers, k)                       the messages k's consumers sent at t-1
     route(buffers, frame, activations, messages)    where tick t+1 will read tick t's outputs
@@ -101,6 +102,10 @@ class LocalRouter:
               for e in graph.inputs(k))
         for k in range(1, graph.num_modules + 1))
     return Pipeline(frames, acts, messages)
+
+  def past_frames(self, buffers: Pipeline) -> Optional[Activation]:
+    """The FIFO of past input frames (prediction targets look back on it)."""
+    return buffers.frames
 
   def read_inputs(self, buffers: Pipeline, k: int, frame: Activation,
                   current: Optional[Dict[int, Activation]] = None) -> Tuple[Activation, ...]:
