@@ -276,18 +276,46 @@ def test_malformed_annotations(tmp_path):
   p.write_text('1 A\n2 B extra\n')
   with pytest.raises(errors.AnnotationError, match=r'classInd\.txt:2'):
     ucf101_lib.read_class_index(str(p))
+  p.write_text('1 A\n\n1 B\n')
+  with pytest.raises(errors.AnnotationError, match=r'classInd\.txt:3: class index 1 appears'):
+    ucf101_lib.read_class_index(str(p))
+  p.write_text('1 A\n3 B\n')
+  with pytest.raises(errors.AnnotationError, match='without gaps'):
+    ucf101_lib.read_class_index(str(p))
   p = tmp_path / 'trainlist01.txt'
   p.write_text('A/v_A_g01_c01.avi 1\nB/v_B_g01_c01.avi 1\n')
   with pytest.raises(errors.AnnotationError, match=r'trainlist01\.txt:2.*match'):
     ucf101_lib.read_split_list(str(p), ['A', 'B'], with_labels=True)
+  p.write_text('A/v_A_g01_c01.avi 1\n\nC/v_C_g01_c01.avi 3\n')
+  with pytest.raises(errors.AnnotationError, match=r'trainlist01\.txt:3.*unknown class'):
+    ucf101_lib.read_split_list(str(p), ['A', 'B'], with_labels=True)
   p = tmp_path / 'brush_hair_test_split1.txt'
   p.write_text('a.avi 1\nb.avi 7\n')
-  with pytest.raises(errors.AnnotationError, match=r'test_split1\.txt:2'):
+  with pytest.raises(errors.AnnotationError, match=r'test_split1\.txt:2.*<0\|1\|2>'):
     hmdb51_lib.read_split_file(str(p), 'brush_hair', 0, 'train')
   p = tmp_path / 'train.csv'
   p.write_text('label,youtube_id,time_start,time_end,split\nx,abc,zero,10,train\n')
   with pytest.raises(errors.AnnotationError, match=r'train\.csv:2'):
     kinetics_lib.read_csv(str(p))
+
+
+def test_one_annotation_reader_for_ucf101_and_hmdb51(tmp_path):
+  """Both formats go through annotations.read_split: same rows, same errors."""
+  ucf = tmp_path / 'testlist01.txt'
+  ucf.write_text('A/v_A_g01_c01.avi\n\nB/v_B_g01_c02.avi\n')
+  assert ucf101_lib.read_split_list(str(ucf), ['A', 'B'], with_labels=False) == [
+      ('A/v_A_g01_c01.avi', 0), ('B/v_B_g01_c02.avi', 1)]
+  hmdb = tmp_path / 'wave_test_split2.txt'
+  hmdb.write_text('x.avi 1 \ny.avi 2\nz.avi 0\n')
+  assert hmdb51_lib.read_split_file(str(hmdb), 'wave', 4, 'train') == [('wave/x.avi', 4)]
+  assert hmdb51_lib.read_split_file(str(hmdb), 'wave', 4, 'test') == [('wave/y.avi', 4)]
+  for path, read in ((ucf, lambda p: ucf101_lib.read_split_list(p, ['A'], with_labels=False)),
+                     (hmdb, lambda p: hmdb51_lib.read_split_file(p, 'wave', 0, 'train'))):
+    path.write_text('\n  \n')
+    with pytest.raises(errors.AnnotationError, match=f'{path.name}: empty .*split file'):
+      read(str(path))
+    with pytest.raises(errors.DataError, match='not found.*nope.txt'):
+      read(str(tmp_path / 'nope.txt'))
 
 
 def test_corrupt_zero_length_and_too_many_bad(tmp_path):

@@ -172,6 +172,8 @@ class ApiTest(parameterized.TestCase):
     np.testing.assert_array_equal(item['frames'], batch['frames'][1])
     self.assertEqual(item['label'], batch['labels'][1, 0])
     self.assertEqual(item['video_id'], 2)
+    # The epoch (dataset protocol) changes nothing: synthetic clips are never augmented.
+    np.testing.assert_array_equal(ds.get_batch([5, 2, 7], epoch=3)['frames'], batch['frames'])
     again = get_dataset(name, 'train', **kwargs).get_batch([7])
     np.testing.assert_array_equal(again['frames'][0], batch['frames'][2])
     other_seed = get_dataset(name, 'train', seed=1, **kwargs).get_batch([7])

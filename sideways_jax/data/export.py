@@ -32,6 +32,7 @@ colours at 32x32).
 import collections
 import json
 import os
+import sys
 
 from absl import app
 from absl import flags
@@ -161,6 +162,10 @@ def export(name, root, *, layout='ucf101', train_clips=None, test_clips=None, co
     raise ValueError(f'--layout must be one of {", ".join(LAYOUTS)}; got {layout!r}.')
   if codec not in video_io.CODECS:
     raise ValueError(f'--codec must be one of {", ".join(video_io.CODECS)}; got {codec!r}.')
+  for flag, clips in (('train_clips', train_clips), ('test_clips', test_clips)):
+    if clips is not None and (not isinstance(clips, int) or clips < 1):
+      raise ValueError(f'--{flag} must be an integer >= 1 (or unset for the default); '
+                       f'got {clips!r}.')
   if 'level' in kwargs and name != 'temporal_actions':
     raise ValueError(f'--level applies to --dataset=temporal_actions only, not {name!r}.')
   train = data.get_dataset(name, 'train', num_clips=train_clips, **kwargs)
@@ -168,36 +173,41 @@ def export(name, root, *, layout='ucf101', train_clips=None, test_clips=None, co
   return export_ucf101(train, test, root, codec=codec, fps=fps)
 
 
-_DATASET = flags.DEFINE_enum('dataset', 'temporal_actions', SYNTHETIC, 'Synthetic set.')
-_LEVEL = flags.DEFINE_enum('level', None, ('motion', 'dynamics'),
-                           'temporal_actions level (default: the set\'s, dynamics).')
-_ROOT = flags.DEFINE_string('root', None, 'Output folder (new or empty).')
-_LAYOUT = flags.DEFINE_enum('layout', 'ucf101', LAYOUTS, 'On-disk layout to write.')
-_TRAIN_CLIPS = flags.DEFINE_integer('train_clips', None, 'Train clips (default 8192).')
-_TEST_CLIPS = flags.DEFINE_integer('test_clips', None, 'Test clips (default 1024).')
-_RESOLUTION = flags.DEFINE_integer('resolution', None, 'Frame side (default: the set\'s).')
-_FRAMES = flags.DEFINE_integer('frames', None, 'Frames per clip (default: the set\'s).')
-_SEED = flags.DEFINE_integer('seed', 0, 'The set\'s seed.')
-_CODEC = flags.DEFINE_enum('codec', 'mjpeg', tuple(video_io.CODECS), 'Video codec.')
+def define_flags():
+  """The command's flags; defined only when run as a command, so importing this module
+  never adds flags (such as --root) to the process's flag registry."""
+  flags.DEFINE_enum('dataset', 'temporal_actions', SYNTHETIC, 'Synthetic set.')
+  flags.DEFINE_enum('level', None, ('motion', 'dynamics'),
+                    "temporal_actions level (default: the set's, dynamics).")
+  flags.DEFINE_string('root', None, 'Output folder (new or empty).', required=True)
+  flags.DEFINE_enum('layout', 'ucf101', LAYOUTS, 'On-disk layout to write.')
+  flags.DEFINE_integer('train_clips', None, 'Train clips (default 8192).')
+  flags.DEFINE_integer('test_clips', None, 'Test clips (default 1024).')
+  flags.DEFINE_integer('resolution', None, "Frame side (default: the set's).")
+  flags.DEFINE_integer('frames', None, "Frames per clip (default: the set's).")
+  flags.DEFINE_integer('seed', 0, "The set's seed.")
+  flags.DEFINE_enum('codec', 'mjpeg', tuple(video_io.CODECS), 'Video codec.')
 
 
 def main(argv):
   if len(argv) > 1:
     raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
-  options = dict(level=_LEVEL.value, resolution=_RESOLUTION.value,
-                 frames_per_clip=_FRAMES.value)
+  f = flags.FLAGS
+  options = dict(level=f.level, resolution=f.resolution, frames_per_clip=f.frames)
   kwargs = {k: v for k, v in options.items() if v is not None}
-  files = export(_DATASET.value, _ROOT.value, layout=_LAYOUT.value,
-                 train_clips=_TRAIN_CLIPS.value, test_clips=_TEST_CLIPS.value,
-                 codec=_CODEC.value, seed=_SEED.value, **kwargs)
-  train = data.get_dataset(_DATASET.value, 'train', num_clips=1, seed=_SEED.value, **kwargs)
+  try:
+    files = export(f.dataset, f.root, layout=f.layout, train_clips=f.train_clips,
+                   test_clips=f.test_clips, codec=f.codec, seed=f.seed, **kwargs)
+  except ValueError as e:  # bad settings: one line, no traceback
+    sys.exit(f'sideways_jax.data.export: {e}')
+  train = data.get_dataset(f.dataset, 'train', num_clips=1, seed=f.seed, **kwargs)
   r = train.frame_shape[0]
-  print(f'Wrote {len(files)} clips to {_ROOT.value}. Read them back with\n'
-        f"  get_dataset('ucf101', 'train', root={_ROOT.value!r}, "
+  print(f'Wrote {len(files)} clips to {f.root}. Read them back with\n'
+        f"  get_dataset('ucf101', 'train', root={f.root!r}, "
         f'frames_per_clip={train.frames_per_clip}, resolution={r}, short_side={r}, '
         'flip=False)')
 
 
 if __name__ == '__main__':
-  flags.mark_flag_as_required('root')
+  define_flags()
   app.run(main)
