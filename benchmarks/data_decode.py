@@ -1,4 +1,4 @@
-"""Decode throughput of real-video clips through `pipeline.batches`.
+"""Decode throughput of real-video clips through `batching.batches` (alias `pipeline`).
 
 Writes a UCF101-layout folder of synthetic 320x240 MPEG-4 AVIs (like UCF101's
 own xvid files) to a temp dir and times 16-frame 112x112 training clips.
@@ -16,7 +16,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from sideways_jax.data import pipeline  # pylint: disable=g-import-not-at-top
+from sideways_jax.data import batching  # pylint: disable=g-import-not-at-top
 from sideways_jax.data import ucf101 as ucf101_lib  # pylint: disable=g-import-not-at-top
 
 
@@ -52,7 +52,7 @@ def write_fake_ucf(root, num_videos, seconds, fps=25, width=320, height=240):
 def _measure(ds, batch_size, num_batches, num_workers, repeats):
   best = 0.0
   for r in range(repeats):
-    it = pipeline.batches(ds, batch_size, seed=r, num_workers=num_workers)
+    it = batching.batches(ds, batch_size, seed=r, num_workers=num_workers)
     next(it)  # Warm-up: thread start, first file opens.
     t0 = time.perf_counter()
     for _ in range(num_batches):
