@@ -118,6 +118,8 @@ def test_bad_export_requests(tmp_path):
     export.export('appearance', other, layout='kinetics')
   with pytest.raises(ValueError, match='--codec must be one of'):
     export.export('appearance', other, codec='h264')
+  with pytest.raises(ValueError, match='mpeg4 needs an even frame size'):
+    export.export('appearance', other, codec='mpeg4', resolution=17)
   with pytest.raises(ValueError, match='--test_clips must be an integer >= 1'):
     export.export('appearance', other, test_clips=0)
   with pytest.raises(ValueError, match='--level applies to --dataset=temporal_actions'):

@@ -124,7 +124,7 @@ def test_video_flip_default_and_off(tmp_path):
     assert not _mirrored(off.get_batch(range(3), epoch=e)['frames']).any()
   test = video_folder.VideoClipDataset(entries, train=False, **kw)  # never flips
   assert not _mirrored(test.get_batch(range(3))['frames']).any()
-  with pytest.raises(ValueError, match='flip must be True or False'):
+  with pytest.raises(ValueError, match='flip must be True, False or None'):
     video_folder.VideoClipDataset(entries, train=True, flip='no', **kw)
 
 
@@ -137,12 +137,15 @@ def test_every_real_factory_takes_flip(tmp_path):
   fakes.make_kinetics(k600)
   for name, r in (('ucf101', root), ('hmdb51', hmdb), ('kinetics600', k600)):
     assert data_lib.get_dataset(name, 'train', root=r).flip, name  # on by default
+    assert data_lib.get_dataset(name, 'train', root=r, flip=None).flip, name  # the default
     assert not data_lib.get_dataset(name, 'train', root=r, flip=False).flip, name
   arr = np.zeros((20, 4, 64, 64), np.uint8)
   arr[:, :, :, 32:] = 200  # bright right half
   np.save(tmp_path / 'mm.npy', arr)
   mm = data_lib.get_dataset('moving_mnist', 'train', root=str(tmp_path / 'mm.npy'))
   assert not mm.flip  # off by default
+  assert not data_lib.get_dataset('moving_mnist', 'train', root=str(tmp_path / 'mm.npy'),
+                                  flip=None).flip
   assert not _mirrored(np.concatenate(
       [mm.get_batch(range(3), epoch=e)['frames'] for e in range(8)])).any()
   mm = data_lib.get_dataset('moving_mnist', 'train', root=str(tmp_path / 'mm.npy'),
@@ -150,7 +153,7 @@ def test_every_real_factory_takes_flip(tmp_path):
   seen = np.concatenate([_mirrored(mm.get_batch(range(3), epoch=e)['frames'])
                          for e in range(8)])
   assert 0 < seen.mean() < 1
-  with pytest.raises(ValueError, match='flip must be True or False'):
+  with pytest.raises(ValueError, match='flip must be True, False or None'):
     data_lib.get_dataset('moving_mnist', 'train', root=str(tmp_path / 'mm.npy'), flip=1.5)
 
 

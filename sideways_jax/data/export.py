@@ -96,7 +96,8 @@ def export_ucf101(train_set, test_set, root, *, codec='mjpeg', fps=25):
     [dict(path=relative path, split, index, label)] for every file, in list order.
 
   Raises:
-    ValueError: the sets' classes differ, or `root` already holds an export.
+    ValueError: the sets' classes differ, the codec cannot take the frame size, or `root`
+      already holds an export (checked before anything is written).
   """
   if list(train_set.class_names) != list(test_set.class_names):
     raise ValueError('train and test sets must have the same classes; got '
@@ -105,6 +106,9 @@ def export_ucf101(train_set, test_set, root, *, codec='mjpeg', fps=25):
   if len(set(class_dirs)) != len(class_dirs):
     raise ValueError(f'class names {train_set.class_names} map to repeated UCF names '
                      f'{class_dirs}.')
+  if codec == 'mpeg4' and any(d % 2 for d in train_set.frame_shape[:2]):
+    raise ValueError(f'mpeg4 needs an even frame size; got {train_set.frame_shape[:2]}. '
+                     'Use --codec=mjpeg or ffv1, or an even --resolution.')
   videos, lists = os.path.join(root, 'UCF-101'), os.path.join(root, 'ucfTrainTestlist')
   for path in (videos, lists):
     if os.path.exists(path):

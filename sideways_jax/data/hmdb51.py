@@ -44,8 +44,8 @@ def hmdb51(split='train', *, root, fold=1, frames_per_clip=16, temporal_stride=1
     fold: official split number.
     frames_per_clip, temporal_stride, resolution: clip shape.
     flip: random horizontal flips of training clips (default True, the usual HMDB51
-      augmentation); pass False when a class depends on left/right direction. Test clips
-      are never flipped.
+      augmentation); pass False when a class depends on left/right direction. None also
+      means True. Test clips are never flipped.
     videos_dir: folder with the class folders (default root).
     splits_dir: folder with the 153 split files
       (default <root>/testTrainMulti_7030_splits).

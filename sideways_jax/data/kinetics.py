@@ -73,8 +73,8 @@ def kinetics600(split='train', *, root, frames_per_clip=16, temporal_stride=1,
     root: folder with `<split>.csv` and `<split>/` folders.
     frames_per_clip, temporal_stride, resolution: clip shape.
     flip: random horizontal flips of training clips (default True, the usual Kinetics
-      augmentation); pass False when a class depends on left/right direction. Test
-      clips are never flipped.
+      augmentation); pass False when a class depends on left/right direction. None also means
+      True. Test clips are never flipped.
     test_split: on-disk split our 'test' reads: 'val' (default) or 'test'.
     classes: class names in label order; default the sorted labels of
       `train.csv` (or of this split's CSV when there is no train.csv).

@@ -93,15 +93,17 @@ def moving_mnist(split='train', *, root, frames_per_clip=20, temporal_stride=1,
       train clips start at random, test clips are centred).
     resolution: output side (64 = native; otherwise bilinear resize).
     flip: random horizontal flips of training clips (default False: Moving MNIST is
-      usually trained unflipped; a flip mirrors the digits' glyphs and their motion).
-      Test clips are never flipped.
+      usually trained unflipped; a flip mirrors the digits' glyphs and their motion;
+      None also means False). Test clips are never flipped.
     test_fraction: share of sequences held out for 'test'.
     mean, std, seed, pad_mode: as in `video_folder.VideoClipDataset`.
   """
   if split not in ('train', 'test'):
     raise ValueError(f"Moving MNIST split must be 'train' or 'test', got {split!r}")
+  flip = False if flip is None else flip  # None (a config leaving flip unset): default
   if not isinstance(flip, (bool, np.bool_)):
-    raise ValueError(f'Moving MNIST: flip must be True or False, got {flip!r}.')
+    raise ValueError('Moving MNIST: flip must be True, False or None (the default, False); '
+                     f'got {flip!r}.')
   transforms.check_pad_mode(pad_mode)
   path = root if root.endswith('.npy') else os.path.join(root, FILENAME)
   if not root.endswith('.npy'):

@@ -56,7 +56,7 @@ def ucf101(split='train', *, root, fold=1, frames_per_clip=16, temporal_stride=1
     flip: random horizontal flips of training clips (default True, the usual UCF101
       augmentation). A flip turns left-moving into right-moving: pass False when a class
       depends on direction (e.g. a `python -m sideways_jax.data.export` of the 'motion'
-      level). Test clips are never flipped.
+      level). None also means True. Test clips are never flipped.
     videos_dir, splits_dir: override `<root>/UCF-101`, `<root>/ucfTrainTestlist`.
     **kwargs: passed to `video_folder.VideoClipDataset` (num_views, mean, std,
       pad_mode, seed, max_bad_fraction, short_side, probe, thread_type).

@@ -46,7 +46,7 @@ class VideoClipDataset:
     short_side: frames are first resized to this short side (default
       round(resolution * 8 / 7)); pass `resolution` to keep the whole frame.
     num_views: test clips per video, evenly spaced in time.
-    flip: random horizontal flips in training (default True).
+    flip: random horizontal flips in training (default True; None also means True).
     mean, std: per-channel normalisation after scaling to [0, 1].
     pad_mode: 'loop' or 'pad' for videos shorter than the clip.
     seed: seeds every random choice, with the epoch and the item.
@@ -62,8 +62,11 @@ class VideoClipDataset:
                max_bad_fraction=0.1, thread_type='NONE', probe=False, name='videos',
                fix='Re-download or re-extract the dataset.'):
     transforms.check_pad_mode(pad_mode)
+    if flip is None:  # what a config passes when it leaves flip unset: the default
+      flip = True
     if not isinstance(flip, (bool, np.bool_)):
-      raise ValueError(f'{name}: flip must be True or False, got {flip!r}.')
+      raise ValueError(f'{name}: flip must be True, False or None (the default, True); '
+                       f'got {flip!r}.')
     self.name = name
     self.class_names = list(class_names)
     self.num_classes = len(self.class_names)
