@@ -3,8 +3,9 @@
 import setuptools
 
 with open('requirements.txt') as f:
-  _REQUIREMENTS = [line.split('#')[0].strip() for line in f
-                   if line.split('#')[0].strip() and not line.startswith('pytest')]
+  _RUNTIME = f.read().split('# Tests')[0]  # the lines after it are for the test suite
+_REQUIREMENTS = [line.split('#')[0].strip() for line in _RUNTIME.splitlines()
+                 if line.split('#')[0].strip()]
 
 setuptools.setup(
     name='sideways_jax',
@@ -13,15 +14,20 @@ setuptools.setup(
     long_description=open('README.md').read() if __import__('os').path.exists('README.md')
     else '',
     long_description_content_type='text/markdown',
-    packages=setuptools.find_packages(include=['sideways_jax', 'sideways_jax.*']),
+    packages=setuptools.find_packages(include=['sideways_jax', 'sideways_jax.*',
+                                               'experiments', 'experiments.*']),
     python_requires='>=3.11',
     install_requires=_REQUIREMENTS,
+    entry_points={'console_scripts': [
+        'sideways-train = experiments.train:run',
+        'sideways-evaluate = experiments.evaluate:run',
+    ]},
     extras_require={
         # tfds builders without TensorFlow (array_record + grain); tfds 4.9.10 needs
         # importlib_resources but does not declare it.
         'tfds': ['tensorflow-datasets>=4.9.10', 'importlib_resources', 'array-record'],
         # tfds's own ucf101 / moving_mnist builders need TensorFlow itself (~1.5 GB).
         'tensorflow': ['tensorflow-datasets>=4.9.10', 'importlib_resources', 'tensorflow'],
-        'test': ['pytest>=8.0', 'pytest-xdist'],
+        'test': ['pytest>=8.0', 'pytest-xdist', 'tensorboard>=2.20'],
     },
 )

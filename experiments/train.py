@@ -1,185 +1,363 @@
-"""Train a video model with Sideways / Skip-Sideways or a baseline, then evaluate.
+"""Train a video model with Sideways / Skip-Sideways or a baseline; evaluate; resume.
 
-  python -m experiments.train --config=experiments/configs/default.py --workdir=/tmp/sw
+  python -m experiments.train --workdir=DIR [--config=experiments/configs/default.py[:VARIANT]]
+      [--config.KEY=VALUE ...]           e.g. --config.algorithm=bptt --config.skips=none
+  python -m experiments.train --print_config [--config=...]   every key, value and meaning
+  python -m experiments.evaluate --workdir=DIR                 the newest checkpoint, as JSON
 
-Writes DIR/config.json and DIR/metrics.jsonl (CONTRACTS.md) and prints progress and the
-held-out metrics as one JSON line at the end.
+Rerunning the same command resumes from the newest checkpoint in DIR/checkpoints/ (a
+corrupt one is skipped with a warning); SIGINT / SIGTERM save a checkpoint and exit
+(status 130 / 143). A run writes DIR/config.json (the resolved config plus version, commit,
+devices, start time), DIR/metrics.jsonl (each step once), TensorBoard events
+(`tensorboard --logdir DIR`), and at the end DIR/result.json (the final eval metrics and
+train_time_s, seconds of training without evaluation, compilation included).
+
+Flags: --config, --workdir (default workdirs/<time>), --print_config, --traceback.
+Mistakes in flags, config values or data are one `error:` line, exit status 2; a NaN or
+Inf gradient stops the run with one line naming the module and tick, exit status 1.
 """
 
 import json
 import os
+import signal
+import sys
+import threading
 import time
 
-from absl import app
 from absl import flags
-from absl import logging
 import jax
 import numpy as np
-import optax
 from ml_collections import config_flags
 
-import sideways_jax as sj
-from sideways_jax import data
-from sideways_jax.data import pipeline
-from sideways_jax.data import streams
+from sideways_jax import checkpoints
+from sideways_jax import metrics_writer
 
-_CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/default.py',
-                                          'Experiment config file.')
+from experiments import builders
+from experiments import checks
+from experiments import cli
+from experiments import workdir as workdir_lib
+from experiments.builders import (OPTIMIZERS, make_batches, make_datasets,  # pylint: disable=unused-import
+                                  make_optimizer, make_task_and_network, make_trainer,
+                                  preprocess, rng, updates_per_step)
+from experiments.configs import keys
+
+_CONFIG = config_flags.DEFINE_config_file('config', cli.DEFAULT_CONFIG,
+                                          'Experiment config file[:variant].')
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the run writes its files.')
-
-OPTIMIZERS = {'adam': optax.adam, 'sgd': optax.sgd, 'adamw': optax.adamw,
-              'momentum': lambda lr: optax.sgd(lr, momentum=0.9)}
-
-
-def updates_per_step(config, num_modules):
-  """Optimizer updates a module takes per engine step (schedules count engine steps)."""
-  ticks = config.frames_per_clip
-  if config.algorithm == 'sideways' and not config.stream:
-    ticks += num_modules - 1  # drain
-  if config.algorithm in ('bptt', 'gpipe') or config.update_every == 'clip':
-    return 1
-  return -(-ticks // config.update_every)
+_PRINT_CONFIG = flags.DEFINE_bool('print_config', False,
+                                  'Print every config key with its value and meaning, exit.')
 
 
-def make_optimizer(config, num_modules=1):
-  if config.optimizer not in OPTIMIZERS:
-    raise ValueError(f'Unknown optimizer {config.optimizer!r}; use one of '
-                     f'{sorted(OPTIMIZERS)}.')
-  per_step = updates_per_step(config, num_modules)
-  total = config.num_steps * per_step
-  warmup = config.get('warmup_steps', 0) * per_step
-  schedule = config.get('schedule', 'constant')
-  lr = config.learning_rate
-  if schedule == 'constant':
-    lr_fn = (optax.linear_schedule(0., lr, warmup) if warmup else lr)
-    if warmup:
-      lr_fn = optax.join_schedules([lr_fn, optax.constant_schedule(lr)], [warmup])
-  elif schedule == 'cosine':
-    lr_fn = optax.warmup_cosine_decay_schedule(0., lr, max(warmup, 1), max(total, warmup + 1),
-                                               end_value=lr * 0.01)
-  else:
-    raise ValueError(f"Unknown schedule {schedule!r}; use 'constant' or 'cosine'.")
-  opt = OPTIMIZERS[config.optimizer](lr_fn)
-  if config.get('grad_clip', 0):
-    opt = optax.chain(optax.clip_by_global_norm(config.grad_clip), opt)
-  return opt
+class Interrupted(Exception):
+  """SIGINT / SIGTERM: the run saved a checkpoint and stopped."""
+
+  def __init__(self, signum, step):
+    self.signum = signum
+    name = signal.Signals(signum).name
+    super().__init__(f'{name}: stopped at step {step} with a checkpoint; rerun the same '
+                     'command to resume.' if step else
+                     f'{name}: stopped before the first step; nothing was kept.')
 
 
-def make_task_and_network(config, dataset):
-  prediction = config.dataset.name in ('moving_digits', 'moving_mnist')
-  if config.model.name != 'vgg':
-    raise ValueError(f'Unknown model {config.model.name!r}; use "vgg".')
-  network = sj.models.vgg(config.model.size, num_classes=dataset.num_classes,
-                          task='prediction' if prediction else 'classification',
-                          frame_shape=dataset.frame_shape, skips=config.skips,
-                          hidden=config.model.hidden or None,
-                          norm=config.model.get('norm', 'none'),
-                          width=config.model.get('width', 1.0))
-  task = sj.FramePrediction() if prediction else sj.Classification(dataset.num_classes)
-  return task, network
+class _Signals:
+  """While active, SIGINT / SIGTERM set `received`; the loop saves and stops. A second one
+  quits at once without saving."""
+
+  def __init__(self):
+    self.received = None
+    self._previous = {}
+
+  def __enter__(self):
+    if threading.current_thread() is threading.main_thread():
+      for sig in (signal.SIGINT, signal.SIGTERM):
+        self._previous[sig] = signal.signal(sig, self._handle)
+    return self
+
+  def _handle(self, signum, frame):
+    del frame
+    name = signal.Signals(signum).name
+    if self.received is not None:
+      os.write(2, f'{name} again: quitting without saving.\n'.encode())
+      os._exit(128 + signum)  # pylint: disable=protected-access
+    self.received = signum
+    os.write(2, f'{name}: saving a checkpoint after this step, then exiting (send it again '
+                'to quit without saving).\n'.encode())
+
+  def __exit__(self, *exc):
+    for sig, handler in self._previous.items():
+      signal.signal(sig, handler)
 
 
-def preprocess(config):
-  """Per-frame, per-channel mean subtraction (classification): the synthetic scenes have
-  random background colours, and centred inputs train several times faster."""
-  if not config.center_frames:
-    return lambda batch: batch
-  def center(batch):
-    frames = batch['frames']
-    return {**batch, 'frames': frames - frames.mean(axis=(2, 3), keepdims=True)}
-  return center
+def _duration(seconds):
+  seconds = int(round(seconds))
+  h, rest = divmod(seconds, 3600)
+  m, s = divmod(rest, 60)
+  return f'{h}h{m:02d}m{s:02d}s' if h else f'{m}m{s:02d}s'
 
 
-def evaluate(trainer, params, test_set, config):
-  """Mean metrics over the first `eval_clips` held-out clips."""
-  totals, weight = {}, 0.
-  n = min(config.eval_clips, len(test_set))
-  for start in range(0, n - config.batch_size + 1, config.batch_size):
-    batch = preprocess(config)(test_set.get_batch(np.arange(start, start + config.batch_size)))
-    metrics = jax.device_get(trainer.evaluate(params, batch))
+def _check_finite(metrics, step, network):
+  """A non-finite gradient (the engine refused that module's update) or loss stops the run
+  before any such state is kept."""
+  module, tick = int(metrics.get('nonfinite_module', 0)), int(metrics.get('nonfinite_tick', -1))
+  loss = float(metrics.get('loss', 0.))
+  if module:
+    raise checks.NonFiniteError(
+        f'step {step}: a NaN or Inf gradient in module {module} ({network.names[module - 1]}) '
+        f'at tick {tick}; the update was refused and the run stopped (its last checkpoint is '
+        'intact). Lower --config.learning_rate, set --config.grad_clip, or check the data.')
+  if not np.isfinite(loss):
+    raise checks.NonFiniteError(
+        f'step {step}: the loss of the top module ({network.names[-1]}) is {loss}; the run '
+        'stopped (its last checkpoint is intact). Check the data and labels, or lower '
+        '--config.learning_rate.')
+
+
+class _Window:
+  """Train metrics summed over the steps since the last train record (checkpointed too)."""
+
+  def __init__(self, saved=None):
+    saved = saved or {}
+    self.sums = dict(saved.get('sums', {}))
+    self.count = saved.get('count', 0)
+    self.seconds, self.timed = 0., 0
+
+  def add(self, metrics, seconds):
     for k, v in metrics.items():
-      totals[k] = totals.get(k, 0.) + float(v)
-    weight += 1
-  return {k: v / max(weight, 1) for k, v in totals.items() if k != 'num_outputs'}
+      if not k.startswith('nonfinite_'):
+        self.sums[k] = self.sums.get(k, 0.) + float(v)
+    self.count += 1
+    self.seconds += seconds
+    self.timed += 1
+
+  def record(self, step, ticks_per_step):
+    out = {'step': step, 'split': 'train', **{k: v / self.count for k, v in self.sums.items()}}
+    if self.timed:
+      out['ticks_per_s'] = self.timed * ticks_per_step / max(self.seconds, 1e-9)
+    return out
+
+  def state(self):
+    return {'sums': self.sums, 'count': self.count}
 
 
-def train_and_evaluate(config, workdir):
-  """Runs the experiment; returns the final held-out metrics."""
-  if config.stage_devices != 1 or config.data_devices != 1:
-    raise ValueError('stage_devices / data_devices > 1 need placement, which is not '
-                     'implemented yet; set both to 1.')
-  os.makedirs(workdir, exist_ok=True)
-  with open(os.path.join(workdir, 'config.json'), 'w') as f:
-    f.write(config.to_json(indent=1))
-  kwargs = dict(config.dataset.kwargs)
-  train_set = data.get_dataset(config.dataset.name, 'train', seed=config.seed,
-                               frames_per_clip=config.frames_per_clip, **kwargs)
-  test_set = data.get_dataset(config.dataset.name, 'test', seed=config.seed,
-                              frames_per_clip=config.frames_per_clip, **kwargs)
-  task, network = make_task_and_network(config, train_set)
-  trainer = sj.build(network, make_optimizer(config, network.num_modules), task,
-                     algorithm=config.algorithm,
-                     update_every=config.update_every, stream=config.stream)
-  if config.stream:
-    batches = streams.video_stream(train_set, config.batch_size, config.frames_per_clip,
-                                   seed=config.seed)
+def _build(config):
+  """Datasets, network and trainer of an accepted config; their errors in one line."""
+  try:
+    train_set, test_set = make_datasets(config)
+    task, network = make_task_and_network(config, train_set)
+    checks.check_network(config, network, train_set.frame_shape)
+    return train_set, test_set, network, make_trainer(config, network, task)
+  except (ValueError, TypeError) as err:
+    if isinstance(err, (checks.ConfigError, checks.FlagError, checks.InputError)):
+      raise
+    raise checks.InputError(str(err).splitlines()[0]) from err
+
+
+def _open(config, workdir, store, abstract, config_file):
+  """Checks the folder against a previous run, restores its newest checkpoint (or None),
+  writes config.json. Returns (restored, created, files written by a fresh start)."""
+  resuming = bool(store.steps())
+  if resuming:
+    info = workdir_lib.check_same_run(workdir, config)
+  elif workdir_lib.read_result(workdir) is not None:
+    raise checks.FlagError(f'--workdir={workdir} holds a finished run without checkpoints '
+                           '(result.json); use a new --workdir')
+  created = workdir_lib.create(workdir)
+  restored = _restore(store, abstract, workdir) if resuming else None
+  if restored is None:
+    info = workdir_lib.run_info(config_file)
+  elif restored.step > config.num_steps:
+    raise checks.ConfigError('num_steps', config.num_steps, 'the run already has a '
+                             f'checkpoint at step {restored.step}',
+                             f'give --config.num_steps={restored.step} or more')
+  elif restored.step == config.num_steps:
+    print(f'the run is finished (step {restored.step}); its result:', flush=True)
   else:
-    batches = pipeline.batches(train_set, config.batch_size, seed=config.seed)
-  if config.center_frames and task.name != 'classification':
-    raise ValueError('center_frames=True is for classification; frame prediction compares '
-                     'outputs with the raw frames. Set --config.center_frames=False.')
-  batches = map(preprocess(config), batches)
-  first = next(batches)
-  state = trainer.init(jax.random.PRNGKey(config.seed), first)
-  log = open(os.path.join(workdir, 'metrics.jsonl'), 'a')
+    info.setdefault('resumes', []).append({'step': restored.step,
+                                           'time': time.strftime('%Y-%m-%dT%H:%M:%S%z')})
+    print(f'resuming from the checkpoint at step {restored.step} in {store.directory}',
+          flush=True)
+  workdir_lib.write_config(workdir, config, info)
+  written = [] if resuming else [workdir_lib.config_path(workdir),
+                                 os.path.join(workdir, 'metrics.jsonl')]
+  return restored, created, written
 
-  def write(record):
-    log.write(json.dumps(record) + '\n')
-    log.flush()
 
-  ticks_per_step = config.batch_size * config.frames_per_clip
-  start, sums, count = time.time(), {}, 0
-  train_time = 0.  # seconds spent training (evaluation excluded), compile included
-  batch = first
-  final = {}
-  for step in range(1, config.num_steps + 1):
-    state, metrics = trainer.step(state, batch)
-    batch = next(batches)
-    for k, v in jax.device_get(metrics).items():
-      sums[k] = sums.get(k, 0.) + float(v)
-    count += 1
-    if step % config.log_every == 0 or step == config.num_steps:
-      elapsed = time.time() - start
-      train_time += elapsed
-      record = {'step': step, 'split': 'train', **{k: v / count for k, v in sums.items()},
-                'ticks_per_s': count * ticks_per_step / elapsed}
-      write(record)
-      print(f'step {step}/{config.num_steps} ' + ' '.join(
-          f'{k}={v:.4g}' for k, v in record.items() if k not in ('step', 'split')),
-            flush=True)
-      start, sums, count = time.time(), {}, 0
-    if step % config.eval_every == 0 or step == config.num_steps:
-      train_time += time.time() - start
-      final = evaluate(trainer, state.params, test_set, config)
-      write({'step': step, 'split': 'eval', 'train_time_s': train_time, **final})
-      start = time.time()
-      print(f'eval step {step}: ' + ' '.join(f'{k}={v:.4g}' for k, v in final.items()),
-            flush=True)
+def train_and_evaluate(config, workdir, *, config_file=None):
+  """Trains `config` in `workdir` (resuming from its newest checkpoint); returns the final
+  held-out metrics and writes result.json. `config_file` (PATH[:ARG], recorded in
+  config.json) is what experiments.evaluate runs again to register custom models.
+
+  Raises:
+    checks.ConfigError, checks.FlagError, checks.InputError: what the user must fix (before
+      the first step, nothing is left behind in `workdir`).
+    checks.NonFiniteError: a NaN / Inf loss or gradient stopped the run; its last
+      checkpoint is intact.
+    Interrupted: SIGINT / SIGTERM; a checkpoint of the last step was saved.
+  """
+  checks.check_config(config)
+  workdir_lib.check_writable(workdir)
+  train_set, test_set, network, trainer = _build(config)
+  store = checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'),
+                                  keep=config.get('keep_checkpoints', 3))
+  with _Signals() as signals:
+    restored, created, written = _open(config, workdir, store,
+                                       builders.abstract_state(config, trainer, train_set),
+                                       config_file)
+    log = metrics_writer.MetricsLog(os.path.join(workdir, 'metrics.jsonl'))
+    start_step = restored.step if restored else 0
+    extra = restored.extra if restored else {}
+    log.truncate_after(start_step)
+    if start_step == config.num_steps:
+      return _finish(config, workdir, log, trainer, restored.state, test_set, extra)
+    try:
+      batches = make_batches(config, train_set, state=extra.get('data'))
+      prep = preprocess(config)
+      batch = prep(next(batches))
+      state = restored.state if restored else trainer.init(rng(config), batch)
+      compile_start = time.time()
+      jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)
+      if signals.received is not None and not restored:
+        raise Interrupted(signals.received, 0)
+    except BaseException as err:
+      workdir_lib.remove_failed_start(workdir, created, written)
+      if isinstance(err, (ValueError, TypeError)) and not isinstance(
+          err, (checks.ConfigError, checks.FlagError, checks.InputError)):
+        raise checks.InputError(str(err).splitlines()[0]) from err
+      raise
+    compile_s = time.time() - compile_start
+    print(f'compiled the step in {compile_s:.1f}s', flush=True)
+    old_result = workdir_lib.read_result(workdir)
+    if old_result is not None:  # a finished run, extended: keep its result beside
+      os.replace(os.path.join(workdir, 'result.json'),
+                 os.path.join(workdir, f'result_step{old_result.get("step")}.json'))
+    loop = _Loop(config, workdir, store, log, trainer, network, test_set, batches, extra)
+    loop.train_time += compile_s
+    try:
+      state, final = loop.run(state, batch, prep, start_step, signals)
+    finally:
+      loop.close()
+  return _finish(config, workdir, log, trainer, state, test_set,
+                 {'train_time_s': loop.train_time}, final)
+
+
+class _Loop:
+  """The training loop of one process: steps, records, evaluations, checkpoints."""
+
+  def __init__(self, config, workdir, store, log, trainer, network, test_set, batches,
+               extra):
+    self.config, self.store, self.log = config, store, log
+    self.trainer, self.network, self.test_set, self.batches = (trainer, network, test_set,
+                                                               batches)
+    self.events = metrics_writer.EventWriter(workdir)
+    self.train_time = extra.get('train_time_s', 0.)
+    self.window = _Window(extra.get('window'))
+
+  def save(self, step, state):
+    self.log.sync()  # the checkpoint covers every record written so far
+    self.store.save(step, state, {
+        'data': self.batches.get_state(), 'train_time_s': self.train_time,
+        'window': self.window.state(),
+        'rng': np.asarray(jax.random.key_data(rng(self.config))).tolist()})
+
+  def run(self, state, batch, prep, step, signals):
+    config, log, events = self.config, self.log, self.events
+    if step:
+      events.restart(step + 1)
+    ticks_per_step = config.batch_size * config.frames_per_clip
+    start, final, saved_step = time.time(), {}, step
+    while step < config.num_steps and signals.received is None:
+      t = time.time()
+      if batch is None:
+        batch = prep(next(self.batches))
+      try:
+        new_state, metrics = self.trainer.step(state, batch)
+      except (ValueError, TypeError) as err:
+        raise checks.InputError(f'step {step + 1}: {str(err).splitlines()[0]}') from err
+      metrics = jax.device_get(metrics)
+      _check_finite(metrics, step + 1, self.network)
+      state, batch, step = new_state, None, step + 1
+      seconds = time.time() - t
+      self.train_time += seconds
+      self.window.add(metrics, seconds)
+      if step % config.log_every == 0 or step == config.num_steps:
+        record = self.window.record(step, ticks_per_step)
+        log.write(record)
+        events.scalars(step, {f'train/{k}': v for k, v in record.items()})
+        print(_progress(record, config.num_steps, self.window, time.time() - start),
+              flush=True)
+        self.window = _Window()
+      if step % config.eval_every == 0 or step == config.num_steps:
+        final = builders.evaluate_clips(self.trainer, state.params, self.test_set, config)
+        log.write({'step': step, 'split': 'eval', 'train_time_s': self.train_time, **final})
+        events.scalars(step, {f'eval/{k}': v for k, v in final.items()})
+        print(f'eval step {step}: {builders.summary(final)}', flush=True)
+      every = config.checkpoint_every
+      if (every and step % every == 0) or step == config.num_steps:
+        self.save(step, state)
+        saved_step = step
+    if signals.received is not None:
+      if step > saved_step:
+        self.save(step, state)
+      raise Interrupted(signals.received, step)
+    return state, final
+
+  def close(self):
+    self.events.close()
+    self.log.close()
+
+
+def _progress(record, num_steps, window, elapsed):
+  """`step 250/1500 loss=... | 9.1 steps/s, elapsed 0m27s, ETA 2m17s` (ETA: training)."""
+  rate = window.timed / max(window.seconds, 1e-9)
+  metrics = ' '.join(f'{k}={v:.4g}' for k, v in record.items() if k not in ('step', 'split'))
+  return (f'step {record["step"]}/{num_steps} {metrics} | {rate:.3g} steps/s, elapsed '
+          f'{_duration(elapsed)}, ETA {_duration((num_steps - record["step"]) / rate)}')
+
+
+def _restore(store, abstract, workdir):
+  """The newest readable checkpoint (a corrupt one is a CorruptCheckpointWarning)."""
+  try:
+    return store.restore_latest(abstract)
+  except ValueError as err:
+    raise checks.FlagError(f'--workdir={workdir}: {err}') from err
+
+
+def _finish(config, workdir, log, trainer, state, test_set, extra, final=None):
+  """Writes result.json (final eval metrics + train_time_s) and prints it as JSON."""
+  if not final:  # resumed at the end: the eval record of the last step, else a fresh eval
+    evals = [r for r in log.records() if r.get('split') == 'eval'
+             and r.get('step') == config.num_steps]
+    final = ({k: v for k, v in evals[-1].items() if k not in ('step', 'split', 'train_time_s')}
+             if evals else builders.evaluate_clips(trainer, state.params, test_set, config))
   log.close()
-  result = {'step': config.num_steps, 'split': 'eval', 'train_time_s': train_time, **final}
-  with open(os.path.join(workdir, 'result.json'), 'w') as f:
-    json.dump(result, f)
-  print(json.dumps(result))
+  result = {'step': config.num_steps, 'split': 'eval',
+            'train_time_s': extra.get('train_time_s', 0.), **final}
+  workdir_lib.write_result(workdir, result)
+  print(json.dumps(result), flush=True)
   return final
 
 
 def main(argv):
   if len(argv) > 1:
-    raise app.UsageError(f'Unexpected arguments: {argv[1:]}')
+    raise checks.FlagError(f'unexpected arguments {argv[1:]}; config keys are set as '
+                           '--config.KEY=VALUE')
+  config = _CONFIG.value
+  if _PRINT_CONFIG.value:
+    print(keys.describe(config))
+    return
   workdir = _WORKDIR.value or os.path.join('workdirs', time.strftime('%Y%m%d-%H%M%S'))
-  logging.info('workdir: %s', workdir)
-  train_and_evaluate(_CONFIG.value, workdir)
+  try:
+    train_and_evaluate(config, workdir,
+                       config_file=config_flags.get_config_filename(flags.FLAGS['config']))
+  except Interrupted as err:
+    print(str(err), file=sys.stderr, flush=True)
+    sys.exit(128 + err.signum)
+
+
+def run():
+  """Console entry point (`sideways-train`)."""
+  cli.run(main, __doc__)
 
 
 if __name__ == '__main__':
-  app.run(main)
+  run()

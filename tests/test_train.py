@@ -1,72 +1,312 @@
-"""The launcher end to end on a shrunken config, in a temp dir (nanodo-style)."""
+"""The launcher end to end on the `tiny` config, in a temp dir (nanodo-style): the files a
+run writes, resuming, streams, evaluation, NaN stops, corrupt checkpoints, the registry."""
 
+import importlib
 import json
 import os
+import shutil
 import tempfile
+import warnings
+from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import jax
+import numpy as np
 
+from sideways_jax import checkpoints
+from sideways_jax import models
+
+from experiments import builders
+from experiments import checks
+from experiments import evaluate
 from experiments import train
 from experiments.configs import default
+from experiments.configs import keys
 
 
-def tiny_config(**overrides):
-  config = default.get_config()
-  config.num_steps = 3
-  config.batch_size = 2
-  config.frames_per_clip = 6
-  config.eval_every = 3
-  config.log_every = 1
-  config.eval_clips = 4
-  config.model.size = 'tiny'
-  config.dataset.kwargs = {'level': 'dynamics', 'resolution': 16, 'num_clips': 16}
+def tiny(**overrides):
+  """The tiny variant with dotted-key overrides (`**{'model.norm': 'group'}`)."""
+  config = default.get_config('tiny')
   for key, value in overrides.items():
-    config[key] = value
+    *parents, last = key.split('.')
+    node = config
+    for part in parents:
+      node = node[part]
+    node[last] = value
   return config
 
 
-class TrainTest(parameterized.TestCase):
+def records(workdir, split=None):
+  with open(os.path.join(workdir, 'metrics.jsonl')) as f:
+    out = [json.loads(line) for line in f]
+  return [r for r in out if split is None or r['split'] == split]
+
+
+def final_state(workdir, config):
+  train_set, _ = builders.make_datasets(config)
+  task, network = builders.make_task_and_network(config, train_set)
+  trainer = builders.make_trainer(config, network, task)
+  store = checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'))
+  return store.restore(store.steps()[-1], builders.abstract_state(config, trainer, train_set))
+
+
+def assert_same_leaves(test, a, b):
+  leaves_a, leaves_b = jax.tree.leaves(a), jax.tree.leaves(b)
+  test.assertEqual(len(leaves_a), len(leaves_b))
+  for x, y in zip(leaves_a, leaves_b):
+    np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
+
+
+def but_eval_at(step, recs):
+  """The records without the eval of `step` (a shorter first run ends with one)."""
+  return [r for r in recs if (r['split'], r['step']) != ('eval', step)]
+
+
+def without_timing(recs):
+  return [{k: v for k, v in r.items() if k not in ('ticks_per_s', 'train_time_s')}
+          for r in recs]
+
+
+class NaNAt:
+  """Wraps a batch iterator: the frames of the `at`-th batch (1-based) become NaN."""
+
+  def __init__(self, batches, at, fn=None):
+    self.batches, self.at, self.count = batches, at, 0
+    self.fn = fn or (lambda b: {**b, 'frames': np.full_like(b['frames'], np.nan)})
+
+  def __iter__(self):
+    return self
+
+  def __next__(self):
+    batch = next(self.batches)
+    self.count += 1
+    return self.fn(batch) if self.count >= self.at else batch
+
+  def get_state(self):
+    return self.batches.get_state()
+
+
+class TmpDirs(parameterized.TestCase):
+
+  def tmpdir(self):
+    path = tempfile.mkdtemp()
+    self.addCleanup(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+class TrainTest(TmpDirs):
 
   @parameterized.parameters(('sideways', 'input', False), ('sideways', 'none', True),
-                            ('bptt', 'input', False), ('backprop', 'two_below', False))
+                            ('bptt', 'input', False), ('backprop', 'two_below', False),
+                            ('gpipe', 'input', False))
   def test_runs_and_writes_contract_files(self, algorithm, skips, stream):
-    workdir = tempfile.mkdtemp()
-    final = train.train_and_evaluate(
-        tiny_config(algorithm=algorithm, skips=skips, stream=stream), workdir)
+    workdir = self.tmpdir()
+    config = tiny(algorithm=algorithm, skips=skips, stream=stream)
+    final = train.train_and_evaluate(config, workdir)
     self.assertBetween(final['clip_accuracy'], 0., 1.)
     with open(os.path.join(workdir, 'config.json')) as f:
-      self.assertEqual(json.load(f)['algorithm'], algorithm)
-    with open(os.path.join(workdir, 'metrics.jsonl')) as f:
-      records = [json.loads(line) for line in f]
-    train_records = [r for r in records if r['split'] == 'train']
-    eval_records = [r for r in records if r['split'] == 'eval']
-    self.assertEqual([r['step'] for r in train_records], [1, 2, 3])
-    self.assertEqual([r['step'] for r in eval_records], [3])
+      recorded = json.load(f)
+    self.assertEqual(recorded['algorithm'], algorithm)
+    for key in ('version', 'commit', 'devices', 'start_time'):
+      self.assertIn(key, recorded['run_info'])
+    train_records, eval_records = records(workdir, 'train'), records(workdir, 'eval')
+    self.assertEqual([r['step'] for r in train_records], [1, 2, 3, 4])
+    self.assertEqual([r['step'] for r in eval_records], [2, 4])
     for key in ('loss', 'accuracy', 'ticks_per_s'):
       self.assertIn(key, train_records[0])
-    for key in ('loss', 'accuracy', 'clip_accuracy'):
+    for key in ('loss', 'accuracy', 'clip_accuracy', 'train_time_s', 'num_clips'):
       self.assertIn(key, eval_records[0])
+    with open(os.path.join(workdir, 'result.json')) as f:
+      result = json.load(f)
+    self.assertEqual(result['step'], 4)
+    self.assertGreater(result['train_time_s'], 0.)
+    self.assertEqual(result['clip_accuracy'], final['clip_accuracy'])
+    self.assertEqual(final_state(workdir, config).step, 4)
 
   def test_frame_prediction_on_moving_digits(self):
-    config = tiny_config(skips='none', center_frames=False)
-    config.dataset = {'name': 'moving_digits', 'kwargs': {'resolution': 16, 'num_clips': 8}}
-    final = train.train_and_evaluate(config, tempfile.mkdtemp())
+    config = default.get_config('moving_digits')
+    config.update(num_steps=2, batch_size=2, frames_per_clip=6, eval_every=2, log_every=1,
+                  eval_clips=2)
+    config.model.size = 'tiny'
+    config.dataset.update(resolution=16, num_clips=8)
+    final = train.train_and_evaluate(config, self.tmpdir())
     for key in ('mse', 'psnr', 'ssim', 'copy_last_mse', 'copy_last_psnr'):
       self.assertIn(key, final)
+    self.assertIn('(copy-last', builders.summary(final))
 
-  def test_bad_config_names_the_key(self):
-    workdir = tempfile.mkdtemp()
-    with self.assertRaisesRegex(ValueError, 'optimizer'):
-      train.train_and_evaluate(tiny_config(optimizer='adagrad9'), workdir)
-    with self.assertRaisesRegex(ValueError, 'stage_devices'):
-      train.train_and_evaluate(tiny_config(stage_devices=2), workdir)
-    with self.assertRaisesRegex(ValueError, 'algorithm'):
-      train.train_and_evaluate(tiny_config(algorithm='sidewise'), workdir)
-    with self.assertRaisesRegex(ValueError, 'dataset'):
-      config = tiny_config()
-      config.dataset.name = 'ucf'
-      train.train_and_evaluate(config, workdir)
+  def test_rerun_resumes_and_keeps_each_step_once(self):
+    straight = self.tmpdir()
+    train.train_and_evaluate(tiny(), straight)
+    resumed = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=3), resumed)  # checkpoints 2 and 3
+    final = train.train_and_evaluate(tiny(), resumed)      # resumes at 3
+    self.assertEqual(without_timing(but_eval_at(3, records(resumed))),
+                     without_timing(records(straight)))
+    assert_same_leaves(self, final_state(resumed, tiny()).state,
+                       final_state(straight, tiny()).state)
+    self.assertEqual(final, train.train_and_evaluate(tiny(), resumed))  # finished: same
+    with open(os.path.join(resumed, 'config.json')) as f:
+      self.assertEqual([r['step'] for r in json.load(f)['run_info']['resumes']], [3])
+
+  def test_stream_resumes_mid_stream(self):
+    # Chunks of 5 frames over 6-frame clips: the resume point falls inside videos, with
+    # buffers, clock and stream position in flight.
+    config = lambda n: tiny(stream=True, num_steps=n, frames_per_clip=5, checkpoint_every=3)
+    straight = self.tmpdir()
+    train.train_and_evaluate(config(5), straight)
+    resumed = self.tmpdir()
+    train.train_and_evaluate(config(3), resumed)
+    train.train_and_evaluate(config(5), resumed)
+    a, b = final_state(straight, config(5)), final_state(resumed, config(5))
+    assert_same_leaves(self, a.state, b.state)
+    self.assertEqual(int(a.state.clock), 25)  # never reset: 5 chunks of 5 frames
+    self.assertEqual(a.extra['data'], b.extra['data'])
+    self.assertEqual(without_timing(but_eval_at(3, records(resumed))),
+                     without_timing(records(straight)))
+
+  def test_rerun_with_another_config_is_refused(self):
+    workdir = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2), workdir)
+    with self.assertRaisesRegex(checks.FlagError, r'learning_rate: 0.0003 -> 0.001'):
+      train.train_and_evaluate(tiny(learning_rate=1e-3), workdir)
+
+  def test_corrupt_newest_checkpoint_falls_back_with_a_warning(self):
+    straight = self.tmpdir()
+    train.train_and_evaluate(tiny(), straight)
+    workdir = self.tmpdir()
+    train.train_and_evaluate(tiny(), workdir)
+    newest = os.path.join(workdir, 'checkpoints', '4', 'state')
+    for root, _, files in os.walk(newest):  # scramble every array file of checkpoint 4
+      for name in files:
+        path = os.path.join(root, name)
+        if os.path.getsize(path) > 64 and 'METADATA' not in name:
+          with open(path, 'r+b') as f:
+            f.seek(32)
+            f.write(b'\xff' * 16)
+    with warnings.catch_warnings(record=True) as caught:
+      warnings.simplefilter('always')
+      train.train_and_evaluate(tiny(), workdir)
+    messages = [str(w.message) for w in caught
+                if issubclass(w.category, checkpoints.CorruptCheckpointWarning)]
+    self.assertLen(messages, 1)
+    self.assertIn('checkpoint 4', messages[0])
+    self.assertTrue(os.listdir(os.path.join(workdir, 'checkpoints_corrupt')))
+    assert_same_leaves(self, final_state(workdir, tiny()).state,
+                       final_state(straight, tiny()).state)
+    self.assertEqual(without_timing(records(workdir)), without_timing(records(straight)))
+
+  def test_nan_stops_naming_module_and_tick_and_keeps_the_last_checkpoint(self):
+    workdir = self.tmpdir()
+    make = train.make_batches
+    self.enter_context(mock.patch.object(
+        train, 'make_batches', lambda *a, **k: NaNAt(make(*a, **k), at=3)))
+    # Step n trains on batch n (batch 1 also compiles the step): step 3 meets the NaNs.
+    with self.assertRaisesRegex(checks.NonFiniteError,
+                                r'step 3: a NaN or Inf gradient in module \d \(\w+\) at '
+                                r'tick \d+'):
+      train.train_and_evaluate(tiny(), workdir)
+    store = checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'))
+    self.assertEqual(store.steps(), [2])
+    restored = final_state(workdir, tiny())
+    self.assertTrue(all(np.isfinite(x).all() for x in jax.tree.leaves(restored.state.params)))
+    self.assertFalse(os.path.exists(os.path.join(workdir, 'result.json')))
+
+  def test_eval_scores_every_clip_and_says_how_many(self):
+    for eval_clips in (1, 5):  # below the batch size; a partial last batch
+      workdir = self.tmpdir()
+      final = train.train_and_evaluate(tiny(num_steps=1, eval_clips=eval_clips, batch_size=2),
+                                       workdir)
+      self.assertEqual(final['num_clips'], eval_clips)
+      self.assertIn('clip_accuracy', final)
+
+  def test_evaluate_newest_checkpoint(self):
+    workdir = self.tmpdir()
+    final = train.train_and_evaluate(tiny(), workdir)
+    record = evaluate.evaluate_workdir(workdir)
+    self.assertEqual(record['step'], 4)
+    self.assertEqual(record['split'], 'eval')
+    for key, value in final.items():
+      self.assertAlmostEqual(record[key], value, places=5)
+    self.assertEqual(evaluate.evaluate_workdir(workdir, step=2)['step'], 2)
+    with self.assertRaisesRegex(checks.FlagError, 'no such checkpoint'):
+      evaluate.evaluate_workdir(workdir, step=3)
+
+  def test_tensorboard_reads_the_events_once_per_step(self):
+    event_accumulator = importlib.import_module(
+        'tensorboard.backend.event_processing.event_accumulator')
+    workdir = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=3), workdir)
+    train.train_and_evaluate(tiny(), workdir)  # a second events file after the resume
+    acc = event_accumulator.EventAccumulator(workdir)
+    acc.Reload()
+    self.assertEqual([e.step for e in acc.Scalars('train/loss')], [1, 2, 3, 4])
+    self.assertEqual([e.step for e in acc.Scalars('eval/clip_accuracy')], [2, 3, 4])
+    losses = [r['loss'] for r in records(workdir, 'train')]
+    np.testing.assert_allclose([e.value for e in acc.Scalars('train/loss')], losses,
+                               rtol=1e-6)
+
+
+class ConfigTest(parameterized.TestCase):
+
+  @parameterized.parameters([None] + sorted(default.VARIANTS))
+  def test_every_variant_is_valid_and_explained(self, variant):
+    config = default.get_config(variant)
+    if 'root' in config.dataset:
+      config.dataset.root = '/data/somewhere'
+    checks.check_config(config)
+    for key in ('seed', 'num_steps', 'batch_size', 'frames_per_clip', 'eval_every',
+                'checkpoint_every', 'algorithm', 'skips', 'update_every', 'stream', 'task',
+                'dataset', 'model', 'optimizer', 'learning_rate', 'stage_devices',
+                'data_devices'):  # CONTRACTS.md
+      self.assertIn(key, config)
+    missing = [k for k in keys.flat_keys(config) if k not in keys.KEYS]
+    self.assertEqual(missing, [])
+
+  def test_default_is_skip_sideways_on_motion(self):
+    config = default.get_config()
+    self.assertEqual((config.algorithm, config.skips, config.dataset.name,
+                      config.dataset.level, config.task),
+                     ('sideways', 'input', 'temporal_actions', 'motion', 'classification'))
+
+  def test_real_data_configs_read_a_plain_root_key_and_flip(self):
+    for name in ('ucf101', 'hmdb51', 'kinetics600', 'moving_mnist'):
+      config = default.get_config(name)
+      config.dataset.root = f'/data/{name}'
+      kwargs = checks.dataset_kwargs(config)
+      self.assertEqual(kwargs['root'], f'/data/{name}')
+      self.assertEqual(kwargs['flip'], name != 'moving_mnist')
+      self.assertNotIn('num_workers', kwargs)
+      self.assertIn('Compute', default.VARIANTS[name].__doc__)
+
+  def test_unknown_variant(self):
+    with self.assertRaisesRegex(ValueError, 'Unknown config variant'):
+      default.get_config('ucf')
+
+  def test_models_come_from_the_registry_with_every_model_key(self):
+    seen = {}
+
+    def my_net(*, extra_option, **kwargs):
+      seen['extra_option'] = extra_option
+      return models.vgg('tiny', **kwargs)
+
+    self.enter_context(mock.patch.dict(models.MODELS, {'my_net': my_net}))
+    config = tiny()
+    config.model = {'name': 'my_net', 'extra_option': 7}
+    train_set, _ = train.make_datasets(config)
+    task, network = train.make_task_and_network(config, train_set)
+    self.assertEqual(seen, {'extra_option': 7})
+    self.assertEqual((task.name, network.num_modules), ('classification', 3))
+    config.task = 'prediction'
+    config.skips = 'none'
+    self.assertEqual(train.make_task_and_network(config, train_set)[0].name, 'prediction')
+
+  def test_public_builders_keep_their_signatures(self):
+    config = tiny()
+    self.assertEqual(train.updates_per_step(config, 3), 6 + 2)
+    self.assertIsNotNone(train.make_optimizer(config, 3))
+    batch = {'frames': np.ones((1, 2, 4, 4, 3), np.float32)}
+    self.assertAlmostEqual(float(np.abs(train.preprocess(config)(batch)['frames']).max()), 0.)
 
 
 if __name__ == '__main__':

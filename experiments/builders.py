@@ -1,0 +1,195 @@
+"""What a config builds: datasets, task and network (from the model registry), optimizer,
+trainer, batches, and how a run is scored. Shared by experiments.train, experiments.evaluate
+and other tools; every function takes the resolved config (`checks.check_config` has
+accepted it)."""
+
+import jax
+import numpy as np
+import optax
+
+import sideways_jax as sj
+from sideways_jax import data
+from sideways_jax import models
+from sideways_jax.data import pipeline
+from sideways_jax.data import streams
+
+from experiments import checks
+
+OPTIMIZERS = {'adam': optax.adam, 'sgd': optax.sgd, 'adamw': optax.adamw,
+              'momentum': lambda lr: optax.sgd(lr, momentum=0.9)}
+
+
+def updates_per_step(config, num_modules):
+  """Optimizer updates a module takes per engine step (schedules count engine steps)."""
+  ticks = config.frames_per_clip
+  if config.algorithm == 'sideways' and not config.stream:
+    ticks += num_modules - 1  # drain
+  if config.algorithm in ('bptt', 'gpipe') or config.update_every == 'clip':
+    return 1
+  return -(-ticks // config.update_every)
+
+
+def make_optimizer(config, num_modules=1):
+  """The optax optimizer of `config` (optimizer, learning_rate, schedule, warmup_steps,
+  grad_clip), with schedules counted in optimizer updates."""
+  if config.optimizer not in OPTIMIZERS:
+    raise checks.ConfigError('optimizer', config.optimizer, 'unknown optimizer',
+                             f'use one of {", ".join(sorted(OPTIMIZERS))}')
+  per_step = updates_per_step(config, num_modules)
+  total = config.num_steps * per_step
+  warmup = config.get('warmup_steps', 0) * per_step
+  schedule = config.get('schedule', 'constant')
+  lr = config.learning_rate
+  if schedule == 'constant':
+    lr_fn = (optax.linear_schedule(0., lr, warmup) if warmup else lr)
+    if warmup:
+      lr_fn = optax.join_schedules([lr_fn, optax.constant_schedule(lr)], [warmup])
+  elif schedule == 'cosine':
+    lr_fn = optax.warmup_cosine_decay_schedule(0., lr, max(warmup, 1), max(total, warmup + 1),
+                                               end_value=lr * 0.01)
+  else:
+    raise checks.ConfigError('schedule', schedule, 'unknown schedule',
+                             "use 'constant' or 'cosine'")
+  opt = OPTIMIZERS[config.optimizer](lr_fn)
+  if config.get('grad_clip', 0):
+    opt = optax.chain(optax.clip_by_global_norm(config.grad_clip), opt)
+  return opt
+
+
+def _dataset(config, split):
+  try:
+    return data.get_dataset(config.dataset.name, split, **checks.dataset_kwargs(config))
+  except ValueError as err:  # the loaders' own checks, in one line naming the dataset keys
+    raise checks.InputError(f'--config.dataset.* (dataset {config.dataset.name!r}, split '
+                            f'{split!r}): {str(err).splitlines()[0]}') from err
+  except TypeError as err:
+    key = checks.unexpected_keyword(err)
+    if key is None:
+      raise
+    raise checks.ConfigError(
+        f'dataset.{key}', config.dataset.get(key), f'dataset {config.dataset.name!r} has no '
+        f'option {key!r}', 'use the config variant made for this dataset, '
+        f'e.g. --config=experiments/configs/default.py:{config.dataset.name}') from err
+
+
+def make_datasets(config):
+  """(train, test) datasets: `get_dataset(dataset.name, split, **other dataset keys)`."""
+  return _dataset(config, 'train'), _dataset(config, 'test')
+
+
+def make_task_and_network(config, dataset):
+  """The task named by `config.task` and the network `models.get_model(model.name, ...)`:
+  every `model.*` key but `name`, plus num_classes, task, frame_shape and skips."""
+  if config.task == 'classification':
+    task = sj.Classification(dataset.num_classes)
+  elif config.task == 'prediction':
+    task = sj.FramePrediction()
+  else:
+    raise checks.ConfigError('task', config.task, 'unknown task',
+                             f'use one of {", ".join(checks.TASKS)}')
+  kwargs = {k: v for k, v in config.model.items() if k != 'name'}
+  try:
+    network = models.get_model(config.model.name, num_classes=dataset.num_classes,
+                               task=config.task, frame_shape=tuple(dataset.frame_shape),
+                               skips=config.skips, **kwargs)
+    task.history_length(network)  # prediction: the top must not see its target
+  except ValueError as err:
+    raise checks.InputError(f'--config.model.* / --config.skips (model '
+                            f'{config.model.name!r}, skips {config.skips!r}): '
+                            f'{str(err).splitlines()[0]}') from err
+  except TypeError as err:
+    key = checks.unexpected_keyword(err)
+    if key is None:
+      raise
+    raise checks.ConfigError(f'model.{key}', kwargs.get(key), f'model {config.model.name!r} '
+                             f'takes no option {key!r}', 'remove it from the config') from err
+  return task, network
+
+
+def preprocess(config):
+  """Per-frame, per-channel mean subtraction (classification): the synthetic scenes have
+  random background colours, and centred inputs train several times faster."""
+  def check(batch):
+    frames = batch['frames']
+    if not np.issubdtype(frames.dtype, np.floating):
+      raise checks.InputError(
+          f'dataset {config.dataset.name!r} gives frames of dtype {frames.dtype}; the engine '
+          'takes floating-point frames in [0, 1]: convert them in the dataset (uint8 / 255.).')
+    return batch
+  if not config.center_frames:
+    return check
+
+  def center(batch):
+    frames = check(batch)['frames']
+    return {**batch, 'frames': frames - frames.mean(axis=(2, 3), keepdims=True)}
+  return center
+
+
+def make_trainer(config, network, task):
+  return sj.build(network, make_optimizer(config, network.num_modules), task,
+                  algorithm=config.algorithm, update_every=config.update_every,
+                  stream=config.stream)
+
+
+def make_batches(config, dataset, state=None):
+  """Training batches (clips), or stream chunks with `stream=True`; `state` resumes."""
+  if config.stream:
+    return streams.video_stream(dataset, config.batch_size, config.frames_per_clip,
+                                seed=config.seed, state=state)
+  return pipeline.batches(dataset, config.batch_size, seed=config.seed, state=state,
+                          num_workers=config.dataset.get('num_workers', None) or 0)
+
+
+def rng(config):
+  return jax.random.PRNGKey(config.seed)
+
+
+def abstract_state(config, trainer, dataset):
+  """Shapes and dtypes of `trainer.init`'s state (what a checkpoint is read into)."""
+  shape = (config.batch_size, config.frames_per_clip)
+  batch = {'frames': jax.ShapeDtypeStruct(shape + tuple(dataset.frame_shape), np.float32),
+           'labels': jax.ShapeDtypeStruct(shape, np.int32),
+           'video_ids': jax.ShapeDtypeStruct(shape, np.int32)}
+  return jax.eval_shape(trainer.init, rng(config), batch)
+
+
+# Metrics averaged over clips rather than over the outputs a loss would use.
+_PER_CLIP = ('clip_accuracy',)
+
+
+def evaluate_clips(trainer, params, test_set, config, num_clips=None):
+  """Mean metrics over the first `num_clips` (default `config.eval_clips`) held-out clips.
+
+  Every clip is scored: batches of `batch_size`, and a last smaller batch for the rest.
+  Means are weighted by the outputs each batch scored (by clips for clip accuracy).
+  Returns the metrics plus `num_clips`, the number of clips scored.
+  """
+  n = min(num_clips or config.eval_clips, len(test_set))
+  prep = preprocess(config)
+  totals, weights = {}, {}
+  for start in range(0, n, config.batch_size):
+    indices = np.arange(start, min(start + config.batch_size, n))
+    metrics = jax.device_get(trainer.evaluate(params, prep(test_set.get_batch(indices))))
+    outputs = float(metrics.pop('num_outputs', len(indices)))
+    for key, value in metrics.items():
+      w = len(indices) if key in _PER_CLIP else outputs
+      totals[key] = totals.get(key, 0.) + float(value) * w
+      weights[key] = weights.get(key, 0.) + w
+  out = {k: totals[k] / weights[k] if weights[k] else 0. for k in totals}
+  out['num_clips'] = n
+  return out
+
+
+def summary(metrics) -> str:
+  """`name=value` pairs, with the copy-last-frame baseline beside each prediction metric."""
+  parts = []
+  for key, value in metrics.items():
+    if key.startswith('copy_last_') or not isinstance(value, float):
+      continue
+    text = f'{key}={value:.4g}'
+    if f'copy_last_{key}' in metrics:
+      text += f' (copy-last {metrics[f"copy_last_{key}"]:.4g})'
+    parts.append(text)
+  if 'num_clips' in metrics:
+    parts.append(f'on {metrics["num_clips"]} clips')
+  return ' '.join(parts)

@@ -1,0 +1,205 @@
+"""Config checks: every bad value is refused before anything runs, in one line naming the
+key and the fix (`ConfigError`); bad data met while running is an `InputError`."""
+
+import math
+import re
+
+import sideways_jax as sj
+from sideways_jax import data
+from sideways_jax import models
+
+OPTIMIZER_NAMES = ('adam', 'adamw', 'momentum', 'sgd')
+TASKS = ('classification', 'prediction')
+SCHEDULES = ('constant', 'cosine')
+REAL_DATASETS = ('ucf101', 'hmdb51', 'kinetics600', 'moving_mnist')
+LOADER_KEYS = ('name', 'num_workers')  # dataset keys the launcher keeps for itself
+
+
+class ConfigError(ValueError):
+  """A config value the run cannot use: `config.KEY=VALUE: problem; fix`."""
+
+  def __init__(self, key, value, problem, fix):
+    self.key = key
+    super().__init__(f'--config.{key}={value!r}: {problem}; {fix}.')
+
+
+class FlagError(ValueError):
+  """A command-line flag (other than a config key) the run cannot use."""
+
+
+class InputError(ValueError):
+  """Data (or arguments) the engine cannot take, met after the config was accepted."""
+
+
+class NonFiniteError(RuntimeError):
+  """A NaN or Inf in a loss or gradient stopped the run (no update was applied)."""
+
+
+def get(config, key, default=None):
+  """`config[key]` for a dotted key, `default` when a part is missing."""
+  value = config
+  for part in key.split('.'):
+    if not hasattr(value, 'keys') or part not in value:
+      return default
+    value = value[part]
+  return value
+
+
+def _require(config, key):
+  value = get(config, key, _MISSING)
+  if value is _MISSING:
+    raise ConfigError(key, None, 'the config has no such key',
+                      'every experiment config needs it (see experiments/configs/default.py)')
+  return value
+
+
+_MISSING = object()
+
+
+def _is_int(value):
+  return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _int(config, key, lo, meaning, fix=None):
+  value = _require(config, key)
+  if not _is_int(value) or value < lo:
+    raise ConfigError(key, value, f'{meaning} must be an integer >= {lo}',
+                      fix or f'set --config.{key}=N with N >= {lo}')
+  return value
+
+
+def _positive_float(config, key, meaning, allow_zero=False):
+  value = _require(config, key)
+  ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+  if not ok or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
+    bound = '>= 0' if allow_zero else '> 0'
+    raise ConfigError(key, value, f'{meaning} must be a finite number {bound}',
+                      f'set e.g. --config.{key}=' + ('0' if allow_zero else '3e-4'))
+  return value
+
+
+def _choice(config, key, choices):
+  value = _require(config, key)
+  if value not in choices:
+    raise ConfigError(key, value, 'unknown value',
+                      f'use one of {", ".join(map(str, choices))}')
+  return value
+
+
+def _bool(config, key):
+  value = _require(config, key)
+  if not isinstance(value, bool):
+    raise ConfigError(key, value, 'must be True or False', f'set --config.{key}=False')
+  return value
+
+
+def check_devices(config):
+  """stage_devices / data_devices: placement is not built yet, so both must be 1."""
+  for key in ('stage_devices', 'data_devices'):
+    value = _int(config, key, 1, 'a device count')
+    if value != 1:
+      raise ConfigError(key, value, 'multi-device placement is not implemented yet',
+                        'set --config.stage_devices=1 --config.data_devices=1')
+
+
+def check_config(config):
+  """Raises `ConfigError` for the first key whose value the run cannot use."""
+  _int(config, 'seed', 0, 'the seed')
+  _int(config, 'num_steps', 1, 'the number of steps (the run needs at least one)')
+  _int(config, 'batch_size', 1, 'clips per step')
+  _int(config, 'frames_per_clip', 1, 'frames per clip')
+  for key in ('log_every', 'eval_every'):
+    _int(config, key, 1, 'steps between reports',
+         f'set --config.{key}=N with N >= 1 (N = num_steps reports only at the end)')
+  _int(config, 'checkpoint_every', 0, 'steps between checkpoints (0: only at the end)')
+  _int(config, 'keep_checkpoints', 1, 'checkpoints kept')
+  _int(config, 'eval_clips', 1, 'held-out clips per evaluation')
+  algorithm = _choice(config, 'algorithm', sj.ALGORITHMS)
+  skips = _require(config, 'skips')
+  if not isinstance(skips, str) or not skips:
+    raise ConfigError('skips', skips, 'must name a skip pattern', 'e.g. none or input')
+  stream = _bool(config, 'stream')
+  every = _require(config, 'update_every')
+  if every != 'clip' and (not _is_int(every) or every < 1):
+    raise ConfigError('update_every', every, "must be a positive integer or 'clip'",
+                      'e.g. --config.update_every=1')
+  if stream and every == 'clip':
+    raise ConfigError('update_every', every, 'a stream has no clips to end',
+                      'use an integer with --config.stream=True')
+  if stream and algorithm == 'gpipe':
+    raise ConfigError('stream', stream, 'gpipe fills and drains its pipeline every clip',
+                      'use algorithm sideways or bptt for streams')
+  task = _choice(config, 'task', TASKS)
+  if _bool(config, 'center_frames') and task != 'classification':
+    raise ConfigError('center_frames', True, 'centring is for classification; frame '
+                      'prediction compares outputs with the raw frames',
+                      'set --config.center_frames=False')
+  _choice(config, 'optimizer', OPTIMIZER_NAMES)
+  _positive_float(config, 'learning_rate', 'the learning rate')
+  _choice(config, 'schedule', SCHEDULES)
+  _int(config, 'warmup_steps', 0, 'warm-up steps')
+  _positive_float(config, 'grad_clip', 'the clip norm (0: off)', allow_zero=True)
+  _choice(config, 'model.name', sorted(models.MODELS))
+  if get(config, 'model.hidden') is not None:
+    _int(config, 'model.hidden', 0, 'the head width (0: no hidden layer)')
+  if get(config, 'model.width') is not None:
+    _positive_float(config, 'model.width', 'the channel multiplier')
+  check_dataset(config)
+  check_devices(config)
+
+
+def check_dataset(config):
+  name = _choice(config, 'dataset.name', data.dataset_names())
+  if name in REAL_DATASETS:
+    root = get(config, 'dataset.root', _MISSING)
+    if root is _MISSING:
+      raise ConfigError('dataset.name', name, 'this dataset is read from local files and '
+                        'the config has no dataset.root',
+                        f'use --config=experiments/configs/default.py:{name} '
+                        f'--config.dataset.root=/data/{name}')
+    if not root:
+      raise ConfigError('dataset.root', root, f'{name} is read from local files',
+                        f'pass --config.dataset.root=/data/{name} (layout: '
+                        'docs/REAL_DATASETS.md)')
+  if get(config, 'dataset.resolution') is not None:
+    _int(config, 'dataset.resolution', 1, 'the frame size in pixels')
+  if get(config, 'dataset.num_workers') is not None:
+    _int(config, 'dataset.num_workers', 0, 'loader threads')
+
+
+def dataset_kwargs(config):
+  """The keyword arguments `get_dataset` gets: every dataset key but the launcher's own
+  (name, num_workers) and unset ones, plus frames_per_clip and seed."""
+  kwargs = {k: v for k, v in config.dataset.items()
+            if k not in LOADER_KEYS + ('kwargs',) and v is not None}
+  kwargs.update(dict(config.dataset.get('kwargs', None) or {}))  # configs of older runs
+  return dict(kwargs, frames_per_clip=config.frames_per_clip, seed=config.seed)
+
+
+def unexpected_keyword(err):
+  """The name in "got an unexpected keyword argument 'x'", or None."""
+  found = re.search(r"unexpected keyword argument '(\w+)'", str(err))
+  return found.group(1) if found else None
+
+
+def check_network(config, network, frame_shape):
+  """The network must take this frame size: no pooling down to nothing, a decoder that
+  fits the frame."""
+  shape = (config.batch_size,) + tuple(frame_shape)
+  fix = ('use a resolution the model\'s pooling divides down to at least 1 pixel, e.g. '
+         '--config.dataset.resolution=32')
+  resolution = get(config, 'dataset.resolution', frame_shape[0])
+  try:
+    outputs = network.output_shapes(shape)
+  except (ValueError, TypeError, ArithmeticError) as err:  # e.g. pooling a 0x0 map
+    reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+    if isinstance(err, ArithmeticError):
+      reason = 'the frames are too small for its pooling'
+    raise ConfigError('dataset.resolution', resolution, f'the network cannot take frames of '
+                      f'shape {tuple(frame_shape)} ({reason})', fix) from err
+  for name, out in zip(network.names, outputs):
+    if 0 in tuple(out.shape):
+      raise ConfigError('dataset.resolution', resolution,
+                        f'module {name} would output shape {tuple(out.shape)}: the frames '
+                        f'are too small for the pooling of model.size='
+                        f'{get(config, "model.size")!r}', fix)

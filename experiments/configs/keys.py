@@ -1,0 +1,81 @@
+"""What every config key means: shown by `--help` and `--print_config`.
+
+A test checks that every key of every variant in default.py is listed here.
+"""
+
+KEYS = {
+    'seed': 'seeds parameter init, the data order and the synthetic clips',
+    'num_steps': 'engine steps to train (a step is one batch of clips, or one stream chunk)',
+    'batch_size': 'clips per step (lanes of the stream with stream=True)',
+    'frames_per_clip': 'frames T per clip (frames per chunk with stream=True)',
+    'eval_every': 'steps between held-out evaluations (and one at the end)',
+    'checkpoint_every': 'steps between checkpoints in WORKDIR/checkpoints (0: only at the '
+                        'end); one is also saved on SIGINT / SIGTERM',
+    'keep_checkpoints': 'how many newest checkpoints to keep',
+    'log_every': 'steps between progress lines and train records in metrics.jsonl',
+    'algorithm': 'sideways (Skip-Sideways when skips != none) | bptt | backprop | gpipe',
+    'skips': "skip pattern PATTERN[:KIND[:COMBINE]] joined by '+': none, input, two_below, "
+             'dense, to_top; KIND fresh|aligned; COMBINE project|sum|mean',
+    'update_every': "ticks per optimizer step (an integer), or 'clip': one step at each "
+                    "clip's last tick",
+    'stream': 'online training on an endless stream of videos: the clock never resets, '
+              'chunks of frames_per_clip frames',
+    'task': 'classification (cross-entropy, accuracy) | prediction (next frame: MSE, PSNR, '
+            'SSIM beside copy-last-frame)',
+    'dataset': 'the data; every key but name and num_workers goes to '
+               'sideways_jax.data.get_dataset',
+    'dataset.name': 'temporal_actions | appearance | moving_digits (embedded) | ucf101 | '
+                    'hmdb51 | kinetics600 | moving_mnist (local files)',
+    'dataset.root': 'folder of a real dataset, in the layout of docs/REAL_DATASETS.md',
+    'dataset.level': 'temporal_actions: motion (2 frames suffice) | dynamics (>= 3 frames)',
+    'dataset.resolution': 'frame height and width in pixels',
+    'dataset.num_clips': 'clips per split of a synthetic set (unset: its default)',
+    'dataset.num_digits': 'moving_digits: digits per clip (1 or 2)',
+    'dataset.fold': 'official train/test split (1, 2 or 3)',
+    'dataset.temporal_stride': 'take every n-th frame of the video',
+    'dataset.flip': 'random horizontal flips of training clips; a flip turns left into '
+                    'right, so turn it off for direction-sensitive classes',
+    'dataset.num_workers': 'threads decoding video (0: in the training thread)',
+    'eval_clips': 'held-out clips scored per evaluation (all of the split if it has fewer)',
+    'center_frames': 'subtract each frame its per-channel mean (classification only)',
+    'model': 'the network; every key but name is a keyword argument of the model function',
+    'model.name': 'a model of sideways_jax.models.MODELS (vgg)',
+    'model.size': 'vgg: tiny (K=3) | small (K=5) | base (K=8, VGG-8)',
+    'model.hidden': 'vgg: width of a hidden layer in the classifier head (0: none)',
+    'model.norm': 'vgg: per-example norm after each conv: none | layer | group',
+    'model.width': 'vgg: channel multiplier of every conv module',
+    'optimizer': 'adam | adamw | sgd | momentum (one per module)',
+    'learning_rate': 'peak learning rate',
+    'schedule': 'constant | cosine (decay to 1% over num_steps)',
+    'warmup_steps': 'engine steps of linear warm-up from 0',
+    'grad_clip': 'per-module global-norm gradient clip (0: off)',
+    'stage_devices': 'devices along the network (placement: not implemented yet, keep 1)',
+    'data_devices': 'devices along the batch (placement: not implemented yet, keep 1)',
+}
+
+
+def flat_keys(config, prefix=''):
+  """Dotted names of every leaf and sub-dict of an ml_collections config, in order."""
+  out = []
+  for key in config.keys():
+    name = prefix + key
+    out.append(name)
+    value = config[key]
+    if hasattr(value, 'keys') and hasattr(value, 'items'):
+      out.extend(flat_keys(value, name + '.'))
+  return out
+
+
+def describe(config) -> str:
+  """`key = value  # meaning` for every key of `config`, one per line."""
+  lines = []
+  for name in flat_keys(config):
+    value = config
+    for part in name.split('.'):
+      value = value[part]
+    meaning = KEYS.get(name, '')
+    if hasattr(value, 'keys'):
+      lines.append(f'{name}:' + (f'  # {meaning}' if meaning else ''))
+    else:
+      lines.append(f'{name} = {value!r}' + (f'  # {meaning}' if meaning else ''))
+  return '\n'.join(lines)

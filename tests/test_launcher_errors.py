@@ -1,0 +1,194 @@
+"""Every bad input is one clear line: the launcher's flags and config keys (exit status 2,
+no traceback, no run folder left behind), and the engine's checks as the API and the
+launcher surface them."""
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from unittest import mock
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import jax
+import numpy as np
+import optax
+
+import sideways_jax as sj
+
+from experiments import checks
+from experiments import train
+from experiments.configs import default
+
+_REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+_TINY = '--config=experiments/configs/default.py:tiny'
+
+
+def _run(args, module='experiments.train', cwd=_REPO):
+  env = dict(os.environ, PYTHONPATH=_REPO)  # as `pip install -e .` would
+  return subprocess.run([sys.executable, '-m', module, *args], cwd=cwd, env=env,
+                        capture_output=True, text=True, timeout=120)
+
+
+class CommandLineTest(parameterized.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.root = tempfile.mkdtemp()
+    self.addCleanup(shutil.rmtree, self.root, ignore_errors=True)
+    self.workdir = os.path.join(self.root, 'run')
+
+  def assert_one_line(self, proc, *expected, status=2):
+    lines = proc.stderr.strip().splitlines()
+    self.assertEqual(proc.returncode, status, proc.stderr)
+    self.assertLen(lines, 1, proc.stderr)
+    self.assertTrue(lines[0].startswith('error: '), lines[0])
+    for text in expected:
+      self.assertIn(text, lines[0])
+
+  @parameterized.named_parameters(
+      ('no_steps', ['--config.num_steps=0'], 'num_steps=0', 'at least one'),
+      ('nan_lr', ['--config.learning_rate=nan'], 'learning_rate=nan', 'finite'),
+      ('negative_lr', ['--config.learning_rate=-1'], 'learning_rate=-1.0', '> 0'),
+      ('negative_hidden', ['--config.model.hidden=-1'], 'model.hidden=-1', '>= 0'),
+      ('log_every_0', ['--config.log_every=0'], 'log_every=0', '>= 1'),
+      ('eval_every_0', ['--config.eval_every=0'], 'eval_every=0', '>= 1'),
+      ('eval_clips_0', ['--config.eval_clips=0'], 'eval_clips=0', '>= 1'),
+      ('two_stages', ['--config.stage_devices=2'], 'stage_devices=2', 'not implemented'),
+      ('algorithm', ['--config.algorithm=sidewise'], "algorithm='sidewise'", 'sideways'),
+      ('clip_stream', ['--config.update_every=clip', '--config.stream=True'],
+       "update_every='clip'", 'integer'),
+      ('gpipe_stream', ['--config.algorithm=gpipe', '--config.stream=True'],
+       'stream=True', 'gpipe'),
+      ('typo', ['--config.learning_rte=1'], 'learning_rte', '--config.learning_rate'),
+      ('old_kwargs_key', ['--config.dataset.kwargs.level=dynamics'],
+       'dataset.kwargs.level', '--config.dataset.level'),
+      ('not_an_int', ['--config.num_steps=abc'], 'num_steps=abc', 'int'),
+      ('wrong_dataset_option', ['--config.dataset.name=appearance'], 'dataset.level',
+       'default.py:appearance'),
+      ('unpoolable', ['--config=experiments/configs/default.py:moving_digits',
+                      '--config.dataset.resolution=18'], 'dataset.resolution=18',
+       'does not divide'),
+      ('skips', ['--config.skips=bogus'], '--config.skips', 'bogus'),
+      ('model_size', ['--config.model.size=huge'], '--config.model', 'huge'),
+      ('missing_config', ['--config=experiments/configs/nope.py'], 'nope.py',
+       'no such config file'),
+      ('unknown_variant', ['--config=experiments/configs/default.py:ucf'], "'ucf'",
+       'ucf101'),
+      ('no_root', ['--config=experiments/configs/default.py:ucf101'], 'dataset.root',
+       '--config.dataset.root=/data/ucf101'),
+      ('missing_root', ['--config=experiments/configs/default.py:ucf101',
+                        '--config.dataset.root=/nonexistent/ucf101'], 'dataset',
+       '/nonexistent/ucf101'),
+      ('positional', ['extra'], 'unexpected arguments', '--config.KEY=VALUE'),
+  )
+  def test_bad_config_is_one_line_and_leaves_nothing(self, args, *expected):
+    tiny = [] if any(a.startswith('--config=') for a in args) else [_TINY]
+    proc = _run([*tiny, *args, f'--workdir={self.workdir}'])
+    self.assert_one_line(proc, *expected)
+    self.assertFalse(os.path.exists(self.workdir))
+
+  def test_workdir_that_is_a_file_or_cannot_be_written(self):
+    path = os.path.join(self.root, 'a_file')
+    with open(path, 'w') as f:
+      f.write('x')
+    self.assert_one_line(_run([_TINY, f'--workdir={path}']), 'is a file')
+    self.assert_one_line(_run([_TINY, f'--workdir={path}/run']), 'cannot be created')
+    unwritable = os.path.join(self.root, 'locked')
+    os.makedirs(unwritable, mode=0o500)
+    if os.access(unwritable, os.W_OK):  # root writes anywhere: use a folder no one can
+      unwritable = '/proc'
+    self.assert_one_line(_run([_TINY, f'--workdir={unwritable}/run']), 'cannot be written')
+
+  def test_help_lists_every_key_and_print_config_dumps_a_variant(self):
+    proc = _run(['--help'])
+    self.assertEqual(proc.returncode, 0, proc.stderr)
+    for key in ('learning_rate = 0.0003  # peak learning rate', 'dataset.level',
+                'update_every', 'model.hidden', '--print_config'):
+      self.assertIn(key, proc.stdout)
+    proc = _run(['--config=experiments/configs/default.py:ucf101', '--print_config',
+                 '--config.dataset.root=/data/u'])
+    self.assertEqual(proc.returncode, 0, proc.stderr)
+    self.assertIn("dataset.root = '/data/u'  # folder of a real dataset", proc.stdout)
+    self.assertIn('dataset.flip = True  # random horizontal flips', proc.stdout)
+
+  def test_works_from_any_directory(self):
+    proc = _run(['--config=experiments/configs/default.py:tiny', '--config.num_steps=0'],
+                cwd=self.root)
+    self.assert_one_line(proc, 'num_steps=0')  # found the config from another directory
+
+  def test_evaluate_errors(self):
+    self.assert_one_line(_run([f'--workdir={self.root}'], 'experiments.evaluate'),
+                         'no config.json')
+    self.assert_one_line(_run([f'--workdir={self.workdir}'], 'experiments.evaluate'),
+                         'no such folder')
+    self.assert_one_line(_run([], 'experiments.evaluate'), '--workdir is required')
+
+
+def _tiny_trainer(num_classes=4, head=None):
+  net = sj.models.vgg('tiny', num_classes=head or num_classes)
+  return sj.build(net, optax.adam(1e-3), sj.Classification(num_classes))
+
+
+def _batch(labels=0, dtype=np.float32):
+  return {'frames': np.zeros((2, 3, 8, 8, 3), dtype),
+          'labels': np.full((2, 3), labels, np.int32), 'video_ids': np.zeros((2, 3), np.int32)}
+
+
+class ApiErrorsTest(absltest.TestCase):
+  """The engine's own checks, one clear message each (the launcher passes them on)."""
+
+  def test_uint8_frames(self):
+    with self.assertRaisesRegex(ValueError, 'dtype uint8.*floating-point'):
+      _tiny_trainer().init(jax.random.PRNGKey(0), _batch(dtype=np.uint8))
+
+  def test_a_list_is_not_a_network(self):
+    with self.assertRaisesRegex(TypeError, 'sj.Network'):
+      sj.build([lambda x: x], optax.adam(1e-3), sj.Classification(4))
+
+  def test_labels_outside_the_classes(self):
+    trainer = _tiny_trainer()
+    state = trainer.init(jax.random.PRNGKey(0), _batch())
+    for labels in (4, -1):
+      with self.assertRaisesRegex(ValueError, r'labels must lie in \[0, 3\]'):
+        trainer.step(state, _batch(labels))
+
+  def test_head_width_differs_from_the_classes(self):
+    with self.assertRaisesRegex(ValueError, 'num_classes=4'):
+      _tiny_trainer(num_classes=4, head=5).init(jax.random.PRNGKey(0), _batch())
+
+
+class LauncherDataErrorsTest(absltest.TestCase):
+  """Bad data reaching the launcher: one InputError line, nothing left behind."""
+
+  def run_with(self, fn):
+    workdir = os.path.join(tempfile.mkdtemp(), 'run')
+    make = train.make_batches
+    with mock.patch.object(train, 'make_batches', lambda *a, **k: map(fn, make(*a, **k))):
+      with self.assertRaises(checks.InputError) as caught:
+        train.train_and_evaluate(default.get_config('tiny'), workdir)
+    self.assertFalse(os.path.exists(workdir))
+    return str(caught.exception)
+
+  def test_uint8_frames(self):
+    message = self.run_with(lambda b: {**b, 'frames': (b['frames'] * 255).astype(np.uint8)})
+    self.assertIn('dtype uint8', message)
+
+  def test_labels_outside_the_classes(self):
+    for bad in (8, -1):
+      message = self.run_with(lambda b, bad=bad: {**b, 'labels': np.full_like(b['labels'],
+                                                                             bad)})
+      self.assertIn('num_classes=8', message)
+
+  def test_network_that_pools_to_nothing(self):
+    config = default.get_config('tiny')
+    config.model = {'name': 'deep_vgg'}
+    deep = lambda **kwargs: sj.models.vgg(((4, True),) * 5, **kwargs)  # 16 px halved 5x
+    with mock.patch.dict(sj.models.MODELS, {'deep_vgg': deep}):
+      with self.assertRaisesRegex(checks.ConfigError, r'dataset.resolution=16.*too small for'):
+        train.train_and_evaluate(config, os.path.join(tempfile.mkdtemp(), 'run'))
+
+
+if __name__ == '__main__':
+  absltest.main()
