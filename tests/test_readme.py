@@ -4,6 +4,7 @@ import os
 import re
 
 from absl.testing import absltest
+import numpy as np
 
 _README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                        'README.md')
@@ -11,16 +12,17 @@ _README = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 class ReadmeTest(absltest.TestCase):
 
-  def test_python_examples_run(self):
+  def test_python_examples_run_each_on_its_own(self):
     with open(_README) as f:
       blocks = re.findall(r'```python\n(.*?)```', f.read(), re.S)
     self.assertLen(blocks, 2)
-    namespace = {}
-    for block in blocks:
-      exec(block, namespace)  # pylint: disable=exec-used
-    self.assertIn('clip_accuracy', namespace['trainer'].evaluate(
-        namespace['state'].params, namespace['batch']))
-    self.assertEqual(namespace['net'].num_modules, 3)
+    first, custom = {}, {}
+    exec(blocks[0], first)  # pylint: disable=exec-used
+    self.assertIn('clip_accuracy', first['trainer'].evaluate(
+        first['state'].params, first['batch']))
+    exec(blocks[1], custom)  # pylint: disable=exec-used  (a fresh namespace: no imports lent)
+    self.assertEqual(custom['net'].num_modules, 3)
+    self.assertTrue(np.isfinite(float(custom['metrics']['loss'])))
 
   def test_first_lines_give_the_two_commands(self):
     with open(_README) as f:
