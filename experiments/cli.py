@@ -89,6 +89,10 @@ def check_override_keys(config, argv):
       new = 'dataset.' + key[len('dataset.kwargs.'):]
       raise checks.FlagError(f'--config.{key}: dataset options are plain keys now; use '
                              f'--config.{new}=...')
+    if key == 'dataset.root':
+      raise checks.FlagError('--config.dataset.root: this config reads no local files; the '
+                             'real-data configs do, e.g. '
+                             '--config=experiments/configs/default.py:ucf101')
     close = difflib.get_close_matches(key, names, n=1, cutoff=0.6)
     hint = f'did you mean --config.{close[0]}? ' if close else ''
     raise checks.FlagError(f'--config.{key}: no such config key; {hint}(--print_config '

@@ -41,8 +41,25 @@ from experiments.builders import (OPTIMIZERS, make_batches, make_datasets,  # py
                                   preprocess, rng, updates_per_step)
 from experiments.configs import keys
 
-_CONFIG = config_flags.DEFINE_config_file('config', cli.DEFAULT_CONFIG,
-                                          'Experiment config file[:variant].')
+
+
+def _define_config_flag():
+  """--config, defaulting to experiments/configs/default.py wherever the launcher runs.
+
+  Without --config on the command line, ml_collections loads the default while this module
+  is imported and applies the --config.KEY overrides of sys.argv then; a bad key would raise
+  there, before any flag parser can answer it. So on failure the flag is defined without
+  looking at overrides, and `cli.parse_flags` reports the bad key in one line.
+  """
+  help_string = 'Experiment config file[:variant] (default: experiments/configs/default.py).'
+  try:
+    return config_flags.DEFINE_config_file('config', cli.DEFAULT_CONFIG, help_string)
+  except Exception:  # pylint: disable=broad-except
+    return config_flags.DEFINE_config_file('config', cli.DEFAULT_CONFIG, help_string,
+                                           sys_argv=sys.argv[:1])
+
+
+_CONFIG = _define_config_flag()
 _WORKDIR = flags.DEFINE_string('workdir', None, 'Where the run writes its files.')
 _PRINT_CONFIG = flags.DEFINE_bool('print_config', False,
                                   'Print every config key with its value and meaning, exit.')

@@ -89,6 +89,14 @@ class CommandLineTest(parameterized.TestCase):
     self.assert_one_line(proc, *expected)
     self.assertFalse(os.path.exists(self.workdir))
 
+  def test_bad_keys_without_a_config_flag(self):
+    # The default config is loaded while experiments.train is imported: still one line.
+    for args, expected in ((['--config.num_step=3'], '--config.num_steps?'),
+                           (['--config.dataset.kwargs.level=x'], '--config.dataset.level'),
+                           (['--config.dataset.root=/x'], 'default.py:ucf101')):
+      self.assert_one_line(_run([*args, f'--workdir={self.workdir}']), expected)
+    self.assertFalse(os.path.exists(self.workdir))
+
   def test_workdir_that_is_a_file_or_cannot_be_written(self):
     path = os.path.join(self.root, 'a_file')
     with open(path, 'w') as f:
