@@ -1,6 +1,8 @@
 """sideways_jax: train video models with Sideways and Skip-Sideways (and exact baselines)."""
 
 from sideways_jax.engine import ALGORITHMS, Trainer, TrainState, build
+from sideways_jax.placed import PlacedState, PlacedTrainer
+from sideways_jax.placement import Placement, make_mesh, place
 from sideways_jax.layers import Conv2D, conv2d
 from sideways_jax.network import Network, SkipEdge, skip_pattern, same_frame_forward
 from sideways_jax.sideways import Activation, GradMessage, ModuleTick, module_tick

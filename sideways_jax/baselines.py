@@ -34,6 +34,12 @@ def _one_window(opts: Options, params, opt_state, grads, valid):
       (1,), jnp.int32)}
 
 
+def bptt_loss(clock: clk.Clock, sums):
+  """bptt's loss from the per-tick metric sums: the mean over every valid output."""
+  sums = jax.tree.map(jnp.sum, sums)
+  return sums['loss'] / jnp.maximum(clock.total(sums['count']), 1.), sums
+
+
 def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   """The exact gradient of the mean loss of the clip through the unrolled frame clock."""
   state = start(clock, opts, state, batch)
@@ -43,8 +49,8 @@ def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   def loss_fn(params):
     buffers, sums = clk.forward_clock(clock, params, pipeline, state.clock, num_ticks, read,
                                       functools.partial(clk.loss_record, clock))
-    sums = jax.tree.map(jnp.sum, sums)
-    return sums['loss'] / jnp.maximum(clock.total(sums['count']), 1.), (sums, buffers)
+    loss, sums = bptt_loss(clock, sums)
+    return loss, (sums, buffers)
 
   grads, (sums, pipeline) = jax.grad(loss_fn, has_aux=True)(state.params)
   has_loss = clock.total(sums['count']) > 0
@@ -123,31 +129,46 @@ def backprop_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   return state, clk.finish_metrics(sums, clk.step_extras(trace, opts.diagnostics))
 
 
-def gpipe_loss(clock: clk.Clock, params, batch):
-  """GPipe's forward through its stage clock: frame i enters stage 0 at tick i and leaves
-  the top stage S ticks later (fill / drain: T + S ticks). Returns (loss, metric sums): the
-  mean over frames with a loss of each frame's mean loss, so its gradient is per-frame
-  backprop's averaged over the clip."""
+def gpipe_record(clock: clk.Clock, batch):
+  """Metric sums of a stage-clock output: its frame is `activation.newest`, and its
+  targets come from the batch (GPipe has the whole clip; no causality to respect)."""
   num_frames = batch['frames'].shape[1]
-  lag = clock.graph.newest_lag(clock.network.num_modules)  # = stage of the top module
-  num_ticks, read = clk.tick_reader(batch, lag)
-  frame = jax.ShapeDtypeStruct((batch['frames'].shape[0],) + tuple(batch['frames'].shape[2:]),
-                               batch['frames'].dtype)
-  buffers = clock.router.empty(frame, with_messages=False)
 
   def record(activation, targets):
-    del targets  # the stage clock's output of tick i is frame i - lag: targets from batch
-    index = activation.newest
-    targets = next_frame_targets(batch, jnp.clip(index, 0, num_frames - 1))
-    return clk.loss_record(clock, activation, targets)
+    del targets
+    index = jnp.clip(activation.newest, 0, num_frames - 1)
+    return clk.loss_record(clock, activation, next_frame_targets(batch, index))
 
-  _, sums = clk.forward_clock(clock, params, buffers, jnp.zeros((), jnp.int32), num_ticks,
-                              read, record, frame_valid=lambda i: i < num_frames)
+  return record
+
+
+def gpipe_loss_from(clock: clk.Clock, sums):
+  """GPipe's loss from per-tick sums (one frame leaves the top per tick): the mean over
+  frames with a loss of each frame's mean loss, so its gradient is per-frame backprop's
+  averaged over the clip. Returns (loss, (summed metric sums, frames with a loss))."""
   count = clock.total(sums['count'])
   frame_loss = sums['loss'] / jnp.maximum(count, 1.)
   frames_with_loss = jnp.sum(count > 0)
   loss = jnp.sum(frame_loss) / jnp.maximum(frames_with_loss, 1)
   return loss, (jax.tree.map(jnp.sum, sums), frames_with_loss)
+
+
+def gpipe_ticks(clock: clk.Clock, batch) -> int:
+  """T + S ticks: frame i enters stage 0 at tick i and leaves the top stage S ticks later."""
+  return batch['frames'].shape[1] + clock.graph.newest_lag(clock.network.num_modules)
+
+
+def gpipe_loss(clock: clk.Clock, params, batch):
+  """GPipe's forward through its stage clock (fill / drain), and its loss."""
+  num_frames = batch['frames'].shape[1]
+  num_ticks, read = clk.tick_reader(batch, gpipe_ticks(clock, batch) - num_frames)
+  frame = jax.ShapeDtypeStruct((batch['frames'].shape[0],) + tuple(batch['frames'].shape[2:]),
+                               batch['frames'].dtype)
+  buffers = clock.router.empty(frame, with_messages=False)
+  _, sums = clk.forward_clock(clock, params, buffers, jnp.zeros((), jnp.int32), num_ticks,
+                              read, gpipe_record(clock, batch),
+                              frame_valid=lambda i: i < num_frames)
+  return gpipe_loss_from(clock, sums)
 
 
 def gpipe_step(clock: clk.Clock, opts: Options, state: TrainState, batch):

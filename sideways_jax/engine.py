@@ -6,7 +6,8 @@
                                                      # [B,T], video_ids [B,T]
     eval_metrics = trainer.evaluate(state.params, batch)
 
-Algorithms (SIDEWAYS.md): `sideways` (Skip-Sideways when the network has skips; this file),
+Algorithms (SIDEWAYS.md): `sideways` (Skip-Sideways when the network has skips;
+sideways_step.py),
 and the exact baselines on the same graph in baselines.py: `bptt` (the gradient through the
 unrolled clock, one update per clip), `backprop` (per-frame, same-frame DAG, stepping every
 `update_every` frames) and `gpipe` (same-frame gradients, frames as micro-batches through
@@ -21,11 +22,13 @@ import jax.numpy as jnp
 import numpy as np
 
 from sideways_jax import baselines
+from sideways_jax import placed
 from sideways_jax import clock as clk
 from sideways_jax import routing
+from sideways_jax import sideways_step
 from sideways_jax import updates
 from sideways_jax.network import Network
-from sideways_jax.train_state import Options, TrainState, start, window_ends
+from sideways_jax.train_state import Options, TrainState
 
 ALGORITHMS = ('sideways', 'bptt', 'backprop', 'gpipe')
 
@@ -41,77 +44,6 @@ class Trainer(NamedTuple):
   update_every: Union[int, str]
   reset: bool
   drain: bool
-
-
-def sideways_compute(clock: clk.Clock, modules, params, buffers, x: clk.TickInput,
-                     first_frame):
-  """The Sideways tick of `modules` (SIDEWAYS.md): each reads last tick's buffers, does its
-  forward and VJP at its current input, and its outputs are routed for the next tick.
-
-  Args:
-    params: {k: theta_k} of `modules`.
-    x: this tick's input frame and labels.
-    first_frame: frame index of the call's first frame (streams continue the count).
-
-  Returns:
-    (buffers, {k: ModuleTick}, metric sums of the top's loss, or None when the top module
-    is not among `modules`).
-  """
-  frame_act = routing.frame_activation(x.frame, first_frame + x.index, x.labels, x.video_ids)
-  targets = clk.targets_for(clock.history, clock.router.past_frames(buffers), frame_act,
-                            x.loss_on)
-  ticks = clk.network_tick(clock, params, buffers, frame_act, targets, modules)
-  buffers = clock.router.route(buffers, frame_act, {k: t.activation for k, t in ticks.items()},
-                               {k: t.messages for k, t in ticks.items()})
-  top = ticks.get(clock.network.num_modules)
-  sums = None if top is None else clk.metric_sums(clock.task, top.loss, top.activation)
-  return buffers, ticks, sums
-
-
-def sideways_update(opts: Options, modules, params, opt_state, window, grads, valid,
-                    window_end):
-  """Adds this tick's gradients of `modules` to their window and, at its end, steps.
-
-  `params`, `opt_state` and `window` hold `modules` only, in order; `grads` / `valid` are
-  dicts by module. Returns `updates.close_window`'s (params, opt_state, window, stepped,
-  nonfinite)."""
-  window = updates.accumulate(window, [grads[k] for k in modules], [valid[k] for k in modules])
-  return updates.close_window([opts.optimizers[k - 1] for k in modules], params, opt_state,
-                              window, window_end)
-
-
-def sideways_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
-  """One call: a scan of Sideways ticks over the clip (and its drain), with updates."""
-  state = start(clock, opts, state, batch)
-  num_modules = clock.network.num_modules
-  modules = tuple(range(1, num_modules + 1))
-  num_ticks, read = clk.tick_reader(batch, num_modules - 1 if opts.drain else 0)
-  first_frame = state.clock
-
-  def tick_fn(params, opt_state, buffers, window, tick, i):
-    buffers, ticks, sums = sideways_compute(clock, modules, dict(zip(modules, params)),
-                                            buffers, read(i), first_frame)
-    params, opt_state, window, stepped, nonfinite = sideways_update(
-        opts, modules, params, opt_state, window, {k: t.grads for k, t in ticks.items()},
-        {k: t.grads_valid for k, t in ticks.items()}, window_ends(opts, tick, num_ticks - 1))
-    trace = {'nonfinite': nonfinite, 'tick': tick}
-    if opts.diagnostics:
-      trace.update({'ticks': tuple(ticks[k]._replace(loss=None) for k in modules),
-                    'loss': ticks[num_modules].loss, 'stepped': stepped})
-    return (params, opt_state, buffers, window, tick + 1), sums, trace
-
-  def body(carry, i):
-    *carry, sums = carry
-    carry, tick_sums, trace = tick_fn(*carry, i)
-    return (*carry, jax.tree.map(jnp.add, sums, tick_sums)), trace
-
-  carry = (state.params, state.opt_state, state.pipeline, state.window, state.clock)
-  zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(
-      lambda c: tick_fn(*c, jnp.zeros((), jnp.int32))[1], carry))
-  (params, opt_state, pipeline, window, tick, sums), trace = jax.lax.scan(
-      body, carry + (zero,), jnp.arange(num_ticks, dtype=jnp.int32))
-  state = TrainState(params, opt_state, pipeline, window, tick, state.step + 1)
-  return state, clk.finish_metrics(sums, clk.step_extras(trace, opts.diagnostics))
 
 
 def check_output(network: Network, task, frame):
@@ -143,14 +75,15 @@ def checking_labels(fn: Callable, task, batch_arg: int) -> Callable:
                          f'[0, {task.num_classes - 1}].')
     return fn(*args)
 
-  checked.lower = fn.lower  # keep AOT lowering (benchmarks)
+  if hasattr(fn, 'lower'):
+    checked.lower = fn.lower  # keep AOT lowering (benchmarks)
   return checked
 
 
 def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
           update_every: Union[int, str] = 1, reset: bool = True,
           drain: Optional[bool] = None, stream: bool = False,
-          diagnostics: bool = False) -> Trainer:
+          diagnostics: bool = False, placement=None):
   """Builds the trainer of `algorithm` for `network`, `task` and an optax `optimizer`.
 
   Args:
@@ -168,6 +101,9 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
       module's activation, gradient messages, parameter gradient and validity at every tick,
       the top's loss terms and which modules stepped; bptt and gpipe: the clip gradient
       (`grads`); backprop: the per-frame gradients and steps.
+    placement: a `Placement` (`sj.place(network, sj.make_mesh(stage=S, data=D))`): every
+      module on its stage's devices, one compiled scan across the mesh (sideways, bptt,
+      gpipe). The numbers are the single-device engine's. Returns a `PlacedTrainer`.
 
   Returns:
     A `Trainer` whose `init`, `step` and `evaluate` are jitted and pure: `step` checks a
@@ -226,11 +162,25 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                       jnp.zeros((), jnp.int32))
 
   if algorithm == 'sideways':
-    step = functools.partial(sideways_step, clock, opts)
+    step = functools.partial(sideways_step.step, clock, opts)
   else:
     step = functools.partial(baselines.STEPS[algorithm], clock, opts)
   evaluate = functools.partial(baselines.evaluate, clock, algorithm)
   step, evaluate = jax.jit(step), jax.jit(evaluate)
+  if placement is not None:
+    if algorithm == 'backprop':
+      raise ValueError('Per-frame backprop has no pipeline to place; use gpipe (the same '
+                       "gradients as backprop with update_every='clip', across stages).")
+    if diagnostics:
+      raise ValueError('diagnostics=True traces the unplaced engine; placement never '
+                       'changes the numbers, so trace without placement.')
+    if algorithm == 'gpipe':
+      graph = network.stage_graph(placement.stages)
+    trainer = placed.build(network, task, opts, graph, history, placement,
+                           local_init=jax.jit(init), local_evaluate=evaluate,
+                           update_every=update_every)
+    return trainer._replace(step=checking_labels(trainer.step, task, 1),
+                            evaluate=checking_labels(trainer.evaluate, task, 1))
   return Trainer(init=jax.jit(init), step=checking_labels(step, task, 1),
                  evaluate=checking_labels(evaluate, task, 1),
                  network=network, task=task, algorithm=algorithm, update_every=update_every,

@@ -103,10 +103,12 @@ SKIP_PATTERNS = {
 def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   """Skip edges of a named pattern: 'PATTERN[:KIND[:COMBINE]]', e.g. 'input:aligned:sum'.
 
-  Patterns: none, input, two_below, dense, to_top. KIND: fresh (default) or aligned.
-  COMBINE: project (default; identity when shapes already match), sum or mean. Patterns
-  join with '+', each with its own kind and rule: 'input+to_top'; an edge named twice is
-  kept once (the first spelling wins).
+  Patterns: none, input, two_below, dense, to_top, or one edge 'J>K' (module J, 0 the
+  input, into module K). KIND: fresh (default) or aligned. COMBINE: project (default;
+  identity when shapes already match), sum or mean. Patterns join with '+', each with its
+  own kind and rule: 'input+to_top', '1>4+0>5:aligned'; an edge named twice is kept once
+  (the first spelling wins). Negative numbers count from the top: '1>-1' feeds module 1
+  into the top module.
   """
   if '+' in name:
     edges, seen = [], set()
@@ -117,7 +119,8 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
           edges.append(e)
     return tuple(edges)
   parts = name.split(':')
-  if len(parts) > 3 or parts[0] not in SKIP_PATTERNS:
+  edge = _one_edge(parts[0], num_modules) if '>' in parts[0] else None
+  if len(parts) > 3 or (parts[0] not in SKIP_PATTERNS and edge is None):
     raise ValueError(f'Unknown skip pattern {name!r}; use PATTERN[:KIND[:COMBINE]] with '
                      f'PATTERN in {sorted(SKIP_PATTERNS)}, KIND in {KINDS}, '
                      f'COMBINE in {COMBINES}.')
@@ -128,7 +131,18 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   if combine not in COMBINES:
     raise ValueError(f'Unknown combine rule {combine!r} in pattern {name!r}; '
                      f'use one of {COMBINES}.')
-  return tuple(SkipEdge(j, k, kind, combine) for j, k in SKIP_PATTERNS[parts[0]](num_modules))
+  pairs = [edge] if edge is not None else SKIP_PATTERNS[parts[0]](num_modules)
+  return tuple(SkipEdge(j, k, kind, combine) for j, k in pairs)
+
+
+def _one_edge(text, num_modules):
+  """'J>K' as (source, target), negative numbers counted from the top; None if malformed."""
+  try:
+    j, k = (int(v) for v in text.split('>'))
+  except ValueError:
+    return None
+  j, k = (v + num_modules + 1 if v < 0 else v for v in (j, k))
+  return j, k
 
 
 # --- Combine rules -------------------------------------------------------------------

@@ -40,12 +40,19 @@ def _normalise(x, norm: str, name: str):
   return hk.GroupNorm(groups, name=f'{name}_norm')(x)
 
 
-def _conv_module(channels: int, pool: bool, name: str, norm: str = 'none'):
+POOLS = ('max', 'avg')
+
+
+def _conv_module(layers, name: str, norm: str = 'none', pooling: str = 'max'):
+  """One module: the conv layers [(channels, pool after)] in order."""
   def module(x):
-    x = Conv2D(channels, 3, name=f'{name}_conv')(x)
-    x = jax.nn.relu(_normalise(x, norm, name))
-    if pool:
-      x = hk.max_pool(x, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')
+    for i, (channels, pool) in enumerate(layers):
+      layer = name if len(layers) == 1 else f'{name}_{i + 1}'
+      x = Conv2D(channels, 3, name=f'{layer}_conv')(x)
+      x = jax.nn.relu(_normalise(x, norm, layer))
+      if pool:
+        pool_fn = hk.max_pool if pooling == 'max' else hk.avg_pool
+        x = pool_fn(x, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID')
     return x
   return module
 
@@ -75,7 +82,8 @@ def _decoder(frame_shape: Tuple[int, int, int]):
 def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: int = 10,
         task: str = 'classification', frame_shape: Optional[Tuple[int, int, int]] = None,
         skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None,
-        norm: str = 'none', width: float = 1.0) -> Network:
+        norm: str = 'none', width: float = 1.0, pool: str = 'max',
+        convs_per_module: int = 1) -> Network:
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
@@ -88,6 +96,10 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     norm: per-example normalisation after each conv: 'none', 'layer' (over H, W, C) or
       'group' (GroupNorm, up to 8 groups).
     width: channel multiplier of every conv module.
+    pool: 'max' or 'avg' pooling between blocks (average pooling spreads a gradient
+      over the whole window instead of routing it to one position).
+    convs_per_module: conv layers per module: fewer, deeper modules (a shorter pipeline:
+      K = ceil(convs / convs_per_module) + 1).
 
   Example:
     net = vgg('small', num_classes=8, skips='input')
@@ -100,9 +112,14 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     raise ValueError(f'Unknown norm {norm!r}; use one of {NORMS}.')
   if not width > 0:
     raise ValueError(f'width must be positive, got {width!r}.')
+  if pool not in POOLS:
+    raise ValueError(f'Unknown pool {pool!r}; use one of {POOLS}.')
+  if not isinstance(convs_per_module, int) or convs_per_module < 1:
+    raise ValueError(f'convs_per_module must be a positive integer, got {convs_per_module!r}.')
   size = [(max(1, int(round(c * width))), p) for c, p in size]
-  modules = [_conv_module(c, p, f'block{i + 1}', norm) for i, (c, p) in enumerate(size)]
-  names = [f'conv{i + 1}' for i in range(len(size))]
+  groups = [size[i:i + convs_per_module] for i in range(0, len(size), convs_per_module)]
+  modules = [_conv_module(g, f'block{i + 1}', norm, pool) for i, g in enumerate(groups)]
+  names = [f'conv{i + 1}' for i in range(len(groups))]
   if task == 'classification':
     modules.append(_classifier(num_classes, hidden))
     names.append('classifier')
