@@ -26,7 +26,6 @@ from absl import flags
 import jax
 import jax.numpy as jnp
 import numpy as np
-from ml_collections import config_flags
 
 import sideways_jax as sj
 from sideways_jax import data
@@ -35,9 +34,7 @@ from sideways_jax.data import pipeline
 from sideways_jax.data import streams
 from experiments import train
 
-_CONFIG = config_flags.DEFINE_config_file('config', 'experiments/configs/default.py',
-                                          'Experiment config file.')
-_WORKDIR = flags.DEFINE_string('workdir', None, 'Where the diagnostics go.', required=True)
+# --config and --workdir are the launcher's flags (defined where experiments.train is).
 _PROBE_EVERY = flags.DEFINE_integer('probe_every', 100, 'Steps between probes.')
 _PROBE_CLIPS = flags.DEFINE_integer('probe_clips', 16, 'Held-out clips per probe.')
 
@@ -124,8 +121,10 @@ def plot(records, names, path):
 
 def main(argv):
   del argv
-  config = _CONFIG.value
-  workdir = _WORKDIR.value
+  config = flags.FLAGS.config
+  workdir = flags.FLAGS.workdir
+  if not workdir:
+    raise app.UsageError('--workdir is required.')
   os.makedirs(workdir, exist_ok=True)
   train_set, test_set = _datasets(config)
   task, network = train.make_task_and_network(config, train_set)
