@@ -49,7 +49,8 @@ def _base():
   config.eval_clips = 512
   config.center_frames = True      # per-frame mean subtraction (classification only)
   config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small', 'hidden': 0,
-                                            'norm': 'none', 'width': 1.0})
+                                            'norm': 'none', 'width': 1.0, 'pool': 'max',
+                                            'convs_per_module': 1})
   config.optimizer = 'adam'
   config.learning_rate = 3e-4
   config.schedule = 'constant'     # constant | cosine (over num_steps)

@@ -15,7 +15,8 @@ KEYS = {
     'log_every': 'steps between progress lines and train records in metrics.jsonl',
     'algorithm': 'sideways (Skip-Sideways when skips != none) | bptt | backprop | gpipe',
     'skips': "skip pattern PATTERN[:KIND[:COMBINE]] joined by '+': none, input, two_below, "
-             'dense, to_top; KIND fresh|aligned; COMBINE project|sum|mean',
+             "dense, to_top, or one edge 'J>K'; KIND fresh|aligned; COMBINE "
+             'project|sum|mean',
     'update_every': "ticks per optimizer step (an integer), or 'clip': one step at each "
                     "clip's last tick",
     'stream': 'online training on an endless stream of videos: the clock never resets, '
@@ -44,6 +45,9 @@ KEYS = {
     'model.hidden': 'vgg: width of a hidden layer in the classifier head (0: none)',
     'model.norm': 'vgg: per-example norm after each conv: none | layer | group',
     'model.width': 'vgg: channel multiplier of every conv module',
+    'model.pool': 'vgg: max | avg pooling between blocks',
+    'model.convs_per_module': 'vgg: conv layers per module (fewer, deeper modules: a '
+                              'shorter pipeline)',
     'optimizer': 'adam | adamw | sgd | momentum (one per module)',
     'learning_rate': 'peak learning rate',
     'schedule': 'constant | cosine (decay to 1% over num_steps)',
