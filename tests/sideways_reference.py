@@ -24,8 +24,9 @@ import numpy as np
 # --- Module bodies, recomputed from the param dicts ----------------------------------
 
 def _only(params):
-  """The single Haiku sub-module dict of a module's params, e.g. params['conv2_d']."""
-  (inner,) = params.values()
+  """The body's Haiku sub-module dict of a module's params, e.g. params['conv2_d'] (skip
+  projections, 'skip_from_J/proj', are the combine rule's)."""
+  (inner,) = [v for key, v in params.items() if not key.startswith('skip_from_')]
   return inner
 
 
@@ -35,6 +36,33 @@ def conv_relu(params, x):
   y = lax.conv_general_dilated(x, p['w'], (1, 1), 'SAME',
                                dimension_numbers=('NHWC', 'HWIO', 'NHWC'))
   return jax.nn.relu(y + p['b'])
+
+
+def conv_relu_pool(params, x):
+  """conv_relu, then 2x2 max pooling (stride 2)."""
+  y = conv_relu(params, x)
+  b, h, w, c = y.shape
+  return y.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
+
+
+def project(params, source, x, shape):
+  """A skip input `x` from `source` brought to the main input's `shape`: average-pooled
+  or repeated by an integer factor, then a 1x1 conv (params['skip_from_J/proj']) when the
+  channels differ; vectors through a linear map of the flattened input."""
+  if x.shape == tuple(shape):
+    return x
+  p = params.get(f'skip_from_{source}/proj')
+  if x.ndim == 4 and len(shape) == 4:
+    b, h, w, c = x.shape
+    th, tw = shape[1:3]
+    if h >= th:
+      x = x.reshape(b, th, h // th, tw, w // tw, c).mean(axis=(2, 4))
+    else:
+      x = jnp.repeat(jnp.repeat(x, th // h, axis=1), tw // w, axis=2)
+    if c != shape[-1]:
+      x = jnp.einsum('bhwc,cd->bhwd', x, p['w'][0, 0]) + p['b']
+    return x
+  return (x.reshape(x.shape[0], -1) @ p['w'] + p['b']).reshape(shape)
 
 
 def mean_linear(params, x):
@@ -48,7 +76,7 @@ def mean_linear(params, x):
 def input_edges(num_modules, skips, k):
   """[(source j, delay d)] of module k: main edge first, then skips sorted by source."""
   edges = [(k - 1, 0 if k == 1 else 1)]
-  for j, target, kind in sorted(skips, key=lambda s: s[0]):
+  for j, target, kind, *_ in sorted(skips, key=lambda s: s[0]):
     if target != k:
       continue
     if kind == 'fresh':
@@ -69,12 +97,13 @@ def cross_entropy(logits, labels):
   return -jnp.take_along_axis(logp, labels[:, None], axis=1)[:, 0]
 
 
-def run(bodies, skips, params, frames, labels, video_ids, lr, update_every):
-  """One clip of Sideways training (reset, drain), SGD with learning rate `lr`.
+def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, momentum=0.):
+  """One clip of Sideways training (reset, drain), SGD with learning rate `lr` (and
+  heavy-ball `momentum`: v = g + momentum * v, p -= lr * v, v starting at zero).
 
   Args:
     bodies: K functions (module params, u) -> a_k.
-    skips: [(source, target, kind)], combined by sum.
+    skips: [(source, target, kind[, combine])]; combine 'sum' (default) or 'project'.
     params: K Haiku param dicts.
     frames [B, T, H, W, C], labels [B, T], video_ids [B, T] (numpy).
 
@@ -88,6 +117,8 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every):
   consumers = {j: [c for c in edges for (src, _) in edges[c] if src == j]
                for j in range(0, num_modules + 1)}
   params = list(params)
+  velocity = [jax.tree.map(jnp.zeros_like, p) for p in params]
+  combine = {(j, target): (rest[0] if rest else 'sum') for j, target, _, *rest in skips}
 
   a = {k: {} for k in range(0, num_modules + 1)}
   e = {(k, j): {} for k in edges for (j, _) in edges[k]}
@@ -111,7 +142,13 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every):
       ins = [read(j, t - d) for j, d in edges[k]]
       u_valid = all(x['valid'] for x in ins)
       body = bodies[k - 1]
-      fwd = lambda p, xs, body=body: body(p, sum(xs[1:], xs[0]))  # C_k = sum, then H_k
+      sources = [j for j, _ in edges[k]]
+
+      def fwd(p, xs, body=body, sources=sources, k=k):  # C_k (sum / project), then H_k
+        main = xs[0]
+        parts = [project(p, j, x, main.shape) if combine[(j, k)] == 'project' else x
+                 for j, x in zip(sources[1:], xs[1:])]
+        return body(p, sum(parts, main))
       if u_valid:  # forward at u_k[t] (an invalid output is never used)
         out, vjp = jax.vjp(fwd, params[k - 1], [x['value'] for x in ins])
       else:
@@ -164,9 +201,10 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every):
       stepped[(k, t)] = end and bool(window[k])
       if stepped[(k, t)]:
         mean = jax.tree.map(lambda *gs: sum(gs) / len(gs), *window[k])
-        params[k - 1] = jax.tree.map(lambda p, m: p - lr * m, params[k - 1], mean)
+        velocity[k - 1] = jax.tree.map(lambda v, m: m + momentum * v, velocity[k - 1], mean)
+        params[k - 1] = jax.tree.map(lambda p, v: p - lr * v, params[k - 1], velocity[k - 1])
       if end:
         window[k] = []
 
   return dict(a=a, e=e, g=g, g_valid=g_valid, loss=loss, stepped=stepped,
-              params=tuple(params), ticks=num_ticks, edges=edges)
+              params=tuple(params), velocity=tuple(velocity), ticks=num_ticks, edges=edges)

@@ -33,14 +33,37 @@ CASES = {
     'aligned_input_0_3': (3, ((0, 3, 'aligned'),)),
     'k4_none': (4, ()),
     'k4_mixed': (4, ((0, 3, 'fresh'), (1, 3, 'fresh'), (0, 4, 'aligned'), (2, 4, 'aligned'))),
+    # Learned projections across differing shapes: module 1 pools 6x6x3 -> 3x3x4, so the
+    # input skip into module 3 is pooled and 1x1-convolved (3 -> 5 channels), module 1's
+    # skips into 3 and 4 change channels (4 -> 5), each message from its own slot.
+    'k4_project': (4, ((0, 3, 'fresh', 'project'), (1, 3, 'aligned', 'project'),
+                       (1, 4, 'fresh', 'project'))),
 }
+POOLED = {'k4_project': (4, 5, 5)}  # per conv module: channels (module 1 also pools)
 
 
-def engine_network(num_modules, skips):
-  conv = lambda x: jax.nn.relu(sj.Conv2D(C, 3)(x))
+def engine_network(case):
+  num_modules, skips = CASES[case]
   head = lambda x: hk.Linear(CLASSES)(x.mean(axis=(1, 2)))
-  return sj.Network(modules=(conv,) * (num_modules - 1) + (head,),
-                    skips=tuple(sj.SkipEdge(j, k, kind, 'sum') for j, k, kind in skips))
+  if case in POOLED:
+    def conv(channels, pool):
+      def module(x):
+        x = jax.nn.relu(sj.Conv2D(channels, 3)(x))
+        return hk.max_pool(x, (1, 2, 2, 1), (1, 2, 2, 1), 'VALID') if pool else x
+      return module
+    convs = tuple(conv(c, i == 0) for i, c in enumerate(POOLED[case]))
+  else:
+    convs = (lambda x: jax.nn.relu(sj.Conv2D(C, 3)(x)),) * (num_modules - 1)
+  return sj.Network(modules=convs + (head,),
+                    skips=tuple(sj.SkipEdge(j, k, kind, rest[0] if rest else 'sum')
+                                for j, k, kind, *rest in skips))
+
+
+def reference_bodies(case):
+  num_modules, _ = CASES[case]
+  if case in POOLED:
+    return (ref.conv_relu_pool,) + (ref.conv_relu,) * (num_modules - 2) + (ref.mean_linear,)
+  return (ref.conv_relu,) * (num_modules - 1) + (ref.mean_linear,)
 
 
 def moving_clip(seed=0):
@@ -56,22 +79,24 @@ def moving_clip(seed=0):
 
 @functools.lru_cache(maxsize=None)
 def run_both(case, update_every):
-  """(engine trace, engine params after the step, reference result) on one clip."""
+  """(engine trace, engine state after the step, reference result) on one clip. With
+  update_every=3, SGD with momentum, so optimizer states are compared too."""
   num_modules, skips = CASES[case]
-  net = engine_network(num_modules, skips)
+  net = engine_network(case)
   frames, labels, video_ids = moving_clip()
   batch = dict(frames=jnp.asarray(frames), labels=jnp.asarray(labels),
                video_ids=jnp.asarray(video_ids))
   params = net.init(jax.random.PRNGKey(0), batch['frames'][:, 0])
-  opt = optax.sgd(LR)
+  momentum = 0.9 if update_every == 3 else 0.
+  opt = optax.sgd(LR, momentum=momentum or None)
   trainer = sj.build(net, opt, sj.Classification(CLASSES), algorithm='sideways',
                      update_every=update_every, reset=True, drain=True, diagnostics=True)
   state = trainer.init(jax.random.PRNGKey(1), batch)
   state = state._replace(params=params, opt_state=tuple(opt.init(p) for p in params))
   state, metrics = trainer.step(state, batch)
-  bodies = (ref.conv_relu,) * (num_modules - 1) + (ref.mean_linear,)
-  result = ref.run(bodies, skips, params, frames, labels, video_ids, LR, update_every)
-  return jax.device_get(metrics['trace']), jax.device_get(state.params), result
+  result = ref.run(reference_bodies(case), skips, params, frames, labels, video_ids, LR,
+                   update_every, momentum)
+  return jax.device_get(metrics['trace']), jax.device_get(state), result
 
 
 def at(tree, t):
@@ -83,7 +108,8 @@ def at(tree, t):
 @pytest.mark.parametrize('update_every', [1, 3])
 @pytest.mark.parametrize('case', list(CASES))
 def test_engine_equals_reference(case, update_every):
-  trace, params, r = run_both(case, update_every)
+  trace, state, r = run_both(case, update_every)
+  params = state.params
   num_modules = len(r['edges'])
   assert trace['loss'].mask.shape[0] == r['ticks']
   for k in range(1, num_modules + 1):
@@ -124,8 +150,13 @@ def test_engine_equals_reference(case, update_every):
     np.testing.assert_array_equal(trace['loss'].mask[t], r['loss'][t]['mask'],
                                   err_msg=f'loss mask, tick {t}')
     np.testing.assert_allclose(trace['loss'].value[t], r['loss'][t]['value'], **TOL)
-  # Params after the step.
+  # Params and optimizer state after the step (momentum: the trace is the velocity).
   chex.assert_trees_all_close(params, r['params'], **TOL)
+  if update_every == 3:
+    for k in range(num_modules):
+      chex.assert_trees_all_close(jax.tree.leaves(state.opt_state[k]),
+                                  jax.tree.leaves(r['velocity'][k]), **TOL,
+                                  custom_message=f'momentum of module {k + 1}')
 
 
 def test_reference_trains_every_module():
