@@ -147,6 +147,23 @@ def _one_edge(text, num_modules):
 
 # --- Combine rules -------------------------------------------------------------------
 
+class _Pointwise(hk.Module):
+  """A 1x1 convolution written as a channel matmul: the same parameters and init as
+  `hk.Conv2D(channels, 1)`, but a VJP that stays fast inside `lax.scan` on XLA:CPU (a
+  conv's transposed gradient conv does not; see layers.py)."""
+
+  def __init__(self, channels, name=None):
+    super().__init__(name=name)
+    self.channels = channels
+
+  def __call__(self, x):
+    fan_in = x.shape[-1]
+    w = hk.get_parameter('w', (1, 1, fan_in, self.channels), x.dtype,
+                         init=hk.initializers.TruncatedNormal(1. / np.sqrt(fan_in)))
+    b = hk.get_parameter('b', (self.channels,), x.dtype, init=jnp.zeros)
+    return jnp.einsum('bhwc,cd->bhwd', x, w[0, 0]) + b
+
+
 def _project(x, shape, name):
   """Learned projection of a skip input `x` to `shape` (batch dim included)."""
   if x.shape == shape:
@@ -158,13 +175,15 @@ def _project(x, shape, name):
       if h >= th and w >= tw:
         if h % th or w % tw:
           raise ValueError(f'{name}: cannot pool {x.shape} to {shape} by an integer factor.')
-        x = hk.avg_pool(x, (1, h // th, w // tw, 1), (1, h // th, w // tw, 1), 'VALID')
+        # Block means by reshape: the same as VALID average pooling, with a VJP that is a
+        # broadcast (reduce_window's is slow inside lax.scan on XLA:CPU).
+        x = x.reshape(x.shape[0], th, h // th, tw, w // tw, x.shape[-1]).mean(axis=(2, 4))
       elif th % h == 0 and tw % w == 0:
         x = jnp.repeat(jnp.repeat(x, th // h, axis=1), tw // w, axis=2)
       else:
         raise ValueError(f'{name}: cannot resize {x.shape} to {shape} by an integer factor.')
       if x.shape[-1] != shape[-1]:
-        x = hk.Conv2D(shape[-1], 1, name='proj')(x)
+        x = _Pointwise(shape[-1], name='proj')(x)
       return x
     flat = hk.Linear(int(np.prod(shape[1:])), name='proj')(x.reshape(x.shape[0], -1))
     return flat.reshape((x.shape[0],) + tuple(shape[1:]))
