@@ -65,6 +65,7 @@ class _Plan:
   def __init__(self, network, task, graph, history, placement: Placement, opts: Options,
                with_messages: bool, params, frame):
     self.network, self.placement, self.opts = network, placement, opts
+    self.abstract_params = params
     self.num, self.top = placement.num_stages, network.num_modules
     self.with_messages = with_messages
     output_shapes = lambda f: network.output_shapes(f.shape, f.dtype)
@@ -476,6 +477,8 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
           out_specs=(spec, spec, spec, spec, P(), P()), check_vma=False))
     return compiled[key]
 
+  checked = set()
+
   def prepare(state: PlacedState, batch):
     frame_shape, dtype = local_frame(batch)
     plan = plan_for(frame_shape, dtype)
@@ -485,8 +488,11 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
             f'frames have shape {tuple(batch["frames"].shape)}: the parameters were '
             'initialised for another frame shape [H, W, C]. Re-initialise (trainer.init) '
             'for a new frame shape.')
-    check_batch(network, jax.eval_shape(lambda f: network.init(jax.random.PRNGKey(0), f),
-                                        jax.ShapeDtypeStruct(frame_shape, dtype)), batch)
+    signature = str(jax.tree.map(lambda x: (np.shape(x), str(getattr(x, 'dtype', ''))),
+                                 {k: batch.get(k) for k in ('frames', 'labels', 'video_ids')}))
+    if signature not in checked:  # shapes and keys: once per signature (it traces init)
+      check_batch(network, plan.abstract_params, batch)
+      checked.add(signature)
     host_batch = {k: np.asarray(jax.device_get(batch[k]))
                   for k in ('frames', 'labels', 'video_ids')}
     global_batch = {k: _global(mesh, P(DATA), v) for k, v in host_batch.items()}
