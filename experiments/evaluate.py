@@ -8,11 +8,11 @@ Reads DIR/config.json and DIR/checkpoints/ (nothing else is needed) and prints
 A corrupt newest checkpoint is skipped with a warning (the previous one is used).
 """
 
+import contextlib
 import json
 import os
 import sys
 
-from absl import app
 from absl import flags
 
 from sideways_jax import checkpoints
@@ -23,7 +23,6 @@ from experiments import cli
 from experiments import workdir as workdir_lib
 
 
-
 def _define_flags():
   """Defined when run as a program, so that importing this module next to
   experiments.train (which has its own --workdir) defines nothing."""
@@ -32,6 +31,7 @@ def _define_flags():
   flags.DEFINE_integer('step', None, 'Checkpoint step to evaluate (default: newest).')
   flags.DEFINE_integer('eval_clips', None,
                        "Held-out clips to score (default: the run's eval_clips).")
+
 
 def evaluate_workdir(workdir, step=None, num_clips=None):
   """The eval record of checkpoint `step` (default the newest readable) of a run folder."""
@@ -44,7 +44,16 @@ def evaluate_workdir(workdir, step=None, num_clips=None):
   task, network = builders.make_task_and_network(config, test_set)
   trainer = builders.make_trainer(config, network, task)
   abstract = builders.abstract_state(config, trainer, test_set)
-  store = checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'), read_only=True)
+  with contextlib.closing(checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'),
+                                                   read_only=True)) as store:
+    restored = _restore(store, abstract, workdir, step)
+  metrics = builders.evaluate_clips(trainer, restored.state.params, test_set, config,
+                                    num_clips)
+  return {'step': restored.step, 'split': 'eval', **metrics}
+
+
+def _restore(store, abstract, workdir, step):
+  """Checkpoint `step`, or the newest readable one; a missing one is one FlagError line."""
   if not store.steps():
     raise checks.FlagError(f'--workdir={workdir}: the run has no checkpoint yet; train it '
                            'first (python -m experiments.train --workdir=...)')
@@ -55,9 +64,7 @@ def evaluate_workdir(workdir, step=None, num_clips=None):
                            f'{", ".join(map(str, store.steps()))}')
   else:
     restored = store.restore(step, abstract)
-  metrics = builders.evaluate_clips(trainer, restored.state.params, test_set, config,
-                                    num_clips)
-  return {'step': restored.step, 'split': 'eval', **metrics}
+  return restored
 
 
 def main(argv):

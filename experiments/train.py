@@ -17,6 +17,7 @@ Mistakes in flags, config values or data are one `error:` line, exit status 2; a
 Inf gradient stops the run with one line naming the module and tick, exit status 1.
 """
 
+import contextlib
 import json
 import os
 import signal
@@ -36,11 +37,11 @@ from experiments import builders
 from experiments import checks
 from experiments import cli
 from experiments import workdir as workdir_lib
-from experiments.builders import (OPTIMIZERS, make_batches, make_datasets,  # pylint: disable=unused-import
-                                  make_optimizer, make_task_and_network, make_trainer,
-                                  preprocess, rng, updates_per_step)
+# Re-exported: other tools import these from experiments.train.
+from experiments.builders import (  # pylint: disable=unused-import
+    OPTIMIZERS, make_batches, make_datasets, make_optimizer, make_task_and_network,
+    make_trainer, preprocess, rng, updates_per_step)
 from experiments.configs import keys
-
 
 
 def _define_config_flag():
@@ -216,7 +217,7 @@ def train_and_evaluate(config, workdir, *, config_file=None):
   train_set, test_set, network, trainer = _build(config)
   store = checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'),
                                   keep=config.get('keep_checkpoints', 3))
-  with _Signals() as signals:
+  with _Signals() as signals, contextlib.closing(store):
     restored, created, written = _open(config, workdir, store,
                                        builders.abstract_state(config, trainer, train_set),
                                        config_file)

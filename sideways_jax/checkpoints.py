@@ -174,7 +174,7 @@ class Checkpoints:
     os.makedirs(dest_dir, exist_ok=True)
     dest = os.path.join(dest_dir, f'{step}.{int(time.time())}')
     shutil.move(os.path.join(self.directory, str(step)), dest)
-    self._manager = None  # forget the cached step list
+    self.close()  # forget the cached step list
     return dest
 
   def close(self):
