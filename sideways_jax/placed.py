@@ -40,13 +40,13 @@ class PlacedState(NamedTuple):
   rest: Dict[str, jax.Array]            # optimizer state and update window
   buffers: Optional[Dict[str, jax.Array]]  # pipeline buffers carried by a stream
   inbox: Optional[Dict[str, Dict[str, jax.Array]]]  # inboxes carried by a stream
-  frame_shape: jax.Array                # int32 [ndim]: the frame [H, W, C] of init
+  frame_shape: jax.Array                # int32 [ndim]: the frame batch [B, H, W, C]
   clock: jax.Array
   step: jax.Array
 
 
-def _name(key):
-  return f'{key[0]}{key[1]}'
+def _name(link):
+  return '_'.join(str(part) for part in link)
 
 
 def _switch(stage, branches, *args):
@@ -75,7 +75,6 @@ class _Plan:
     fns = network.apply_fns()
     self.clocks = [clk.Clock(network, graph, fns, task, r, history) for r in self.routers]
     self.modules = [r.modules for r in self.routers]
-    self.keys = self.routers[0].keys()
     # Parameters, and optimizer state + window, of every stage.
     opt_state = jax.eval_shape(lambda: [o.init(p) for o, p in zip(opts.optimizers, params)])
     self.param_layouts = [Layout(tuple(params[k - 1] for k in mods)) for mods in self.modules]
@@ -84,63 +83,70 @@ class _Plan:
                          for mods in self.modules]
     self.param_sizes = common_sizes(self.param_layouts)
     self.rest_sizes = common_sizes(self.rest_layouts)
-    # Buffers (without inbox) and the outbox of every stage, for the local frame batch.
+    # Buffers (without inbox) of every stage, and every link: (direction, distance m,
+    # sender), one for each pair of stages one of which sends the other something.
     self.frame = frame
-    self.buffer_layouts, self.box_layouts = [], {key: [] for key in self.keys}
+    self.buffer_layouts = []
     for router in self.routers:
       empty = jax.eval_shape(lambda r=router: r.empty(frame, with_messages))
       empty.pop('inbox')
       self.buffer_layouts.append(Layout(empty))
-      for key in self.keys:
-        self.box_layouts[key].append(Layout(jax.eval_shape(
-            lambda r=router, key=key: r.outbox_tree(frame, key, with_messages))))
     self.buffer_sizes = common_sizes(self.buffer_layouts)
-    self.box_sizes = {key: common_sizes(self.box_layouts[key]) for key in self.keys}
+    self.links, self.link_layouts = [], {}
+    for sender, router in enumerate(self.routers):
+      for direction, m in router.keys():
+        if not 0 <= self.receiver((direction, m, sender)) < self.num:
+          continue
+        tree = jax.eval_shape(lambda r=router, key=(direction, m): r.outbox_tree(
+            frame, key, with_messages))
+        if jax.tree.leaves(tree):
+          link = (direction, m, sender)
+          self.links.append(link)
+          self.link_layouts[link] = Layout(tree)
+    # Each link's vector has exactly its sender's size: ppermute moves no padding.
+    self.link_sizes = {link: common_sizes([self.link_layouts[link]]) for link in self.links}
 
-  def sender(self, s, key):
-    direction, m = key
-    source = s - m if direction == 'up' else s + m
-    return source if 0 <= source < self.num else None
+  @staticmethod
+  def receiver(link):
+    direction, m, sender = link
+    return sender + m if direction == 'up' else sender - m
 
   # -- packing of one stage's state ----------------------------------------------------
 
   def unpack_buffers(self, s, buffer_vecs, inbox_vecs):
     buffers = self.buffer_layouts[s].unpack(buffer_vecs)
-    buffers['inbox'] = {key: self.box_layouts[key][self.sender(s, key)].unpack(
-        inbox_vecs[_name(key)]) for key in self.keys if self.sender(s, key) is not None}
+    buffers['inbox'] = {link[:2]: self.link_layouts[link].unpack(inbox_vecs[_name(link)])
+                        for link in self.links if self.receiver(link) == s}
     return buffers
 
   def pack_buffers(self, s, buffers):
     outbox = buffers.pop('outbox')
+    empty = Layout({})
     return (self.buffer_layouts[s].pack(buffers, self.buffer_sizes),
-            {_name(key): self.box_layouts[key][s].pack(outbox[key], self.box_sizes[key])
-             for key in self.keys})
+            {_name(link): (self.link_layouts[link].pack(outbox[link[:2]], self.link_sizes[link])
+                           if link[2] == s else empty.pack({}, self.link_sizes[link]))
+             for link in self.links})
 
   def empty_branch(self, s):
     def branch():
-      empty = self.routers[s].empty(
-          self.frame, self.with_messages,
-          {key: self.routers[self.sender(s, key)] for key in self.keys
-           if self.sender(s, key) is not None})
-      inbox = empty.pop('inbox')
+      empty = self.routers[s].empty(self.frame, self.with_messages)
+      empty.pop('inbox')
       vecs = {}
-      for key in self.keys:
-        sender = self.sender(s, key)
-        layout = self.box_layouts[key][sender] if sender is not None else Layout({})
-        vecs[_name(key)] = layout.pack(inbox.get(key, {}), self.box_sizes[key])
+      for link in self.links:
+        if self.receiver(link) == s:
+          tree = self.routers[link[2]].outbox_tree(self.frame, link[:2], self.with_messages)
+          vecs[_name(link)] = self.link_layouts[link].pack(tree, self.link_sizes[link])
+        else:
+          vecs[_name(link)] = Layout({}).pack({}, self.link_sizes[link])
       return self.buffer_layouts[s].pack(empty, self.buffer_sizes), vecs
     return branch
 
   def exchange(self, outbox):
-    """ppermute every outbox m stages up or down: the inboxes of the next tick."""
-    inbox = {}
-    for key in self.keys:
-      direction, m = key
-      perm = ([(i, i + m) for i in range(self.num - m)] if direction == 'up' else
-              [(i, i - m) for i in range(m, self.num)])
-      inbox[_name(key)] = jax.tree.map(functools.partial(jax.lax.ppermute, axis_name=STAGE,
-                                                         perm=perm), outbox[_name(key)])
-    return inbox
+    """One ppermute per link, sender to receiver: the inboxes of the next tick."""
+    return {_name(link): jax.tree.map(functools.partial(
+        jax.lax.ppermute, axis_name=STAGE, perm=[(link[2], self.receiver(link))]),
+                                      outbox[_name(link)])
+            for link in self.links}
 
   def window_branch(self, s):
     """One optimizer step of stage s's modules with the clip's gradient (bptt, gpipe)."""
@@ -362,6 +368,7 @@ class PlacedTrainer(NamedTuple):
   place: Callable
   unplace: Callable
   lower: Callable
+  init_unplaced: Callable   # the single-device `TrainState` init (checkpoint shapes)
   network: Any
   task: Any
   algorithm: str
@@ -411,9 +418,14 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
     return (shape[0] // num_data,) + shape[2:], batch['frames'].dtype
 
   def place(state: TrainState, frame_shape) -> PlacedState:
-    """The mesh-resident state of a single-device `state` initialised on frames of
-    `frame_shape` ([H, W, C])."""
-    plan = plan_for((num_data,) + tuple(int(d) for d in frame_shape), _float_dtype(state))
+    """The mesh-resident state of a single-device `state` for frame batches of
+    `frame_shape` ([B, H, W, C]); a stream's pipeline buffers are placed too, so a run can
+    move between placements (and resume on another number of devices)."""
+    frame_shape = tuple(int(d) for d in frame_shape)
+    if frame_shape[0] % num_data:
+      raise ValueError(f'frames have batch size {frame_shape[0]}, which does not split over '
+                       f'data={num_data} devices; use a multiple of {num_data}.')
+    plan = plan_for((num_data,) + frame_shape[1:], _float_dtype(state))
     blocks_p, blocks_r = [], []
     for s, mods in enumerate(plan.modules):
       params = tuple(jax.device_get(state.params[k - 1]) for k in mods)
@@ -428,14 +440,29 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
         np.stack([b[key] for b in blocks])[:, None], (plan.num, num_data) +
         blocks[0][key].shape)) for key in blocks[0]}
     scalar = lambda x: _global(mesh, P(), np.asarray(jax.device_get(x)))
-    return PlacedState(stack(blocks_p), stack(blocks_r), None, None,
+    buffers = inbox = None
+    if stream and state.pipeline is not None:
+      buffers, inbox = _place_pipeline(jax.device_get(state.pipeline), frame_shape[1:])
+    return PlacedState(stack(blocks_p), stack(blocks_r), buffers, inbox,
                        scalar(np.asarray(frame_shape, np.int32)), scalar(state.clock),
                        scalar(state.step))
 
+  def _place_pipeline(pipeline, frame_shape):
+    batch = pipeline.acts[0].value.shape[1]
+    plan = plan_for((batch // num_data,) + tuple(frame_shape), pipeline.acts[0].value.dtype)
+    blocks = [[_stage_blocks(plan, s, _data_slice(pipeline, d, num_data))
+               for d in range(num_data)] for s in range(plan.num)]
+    grid = lambda get: {key: _global(mesh, spec, np.stack([np.stack([get(b)[key] for b in row])
+                                                           for row in blocks]))
+                        for key in get(blocks[0][0])}
+    buffers = grid(lambda b: b[0])
+    inbox = {name: grid(lambda b, name=name: b[1][name]) for name in blocks[0][0][1]}
+    return buffers, inbox
+
   def unplace(state: PlacedState) -> TrainState:
-    frame_shape = tuple(int(d) for d in _host(state.frame_shape))
+    batch, *frame_shape = (int(d) for d in _host(state.frame_shape))
     dtype = next(iter(k for k in state.params if k != 'int32'), 'float32')
-    plan = plan_for((num_data,) + frame_shape, dtype)
+    plan = plan_for((num_data,) + tuple(frame_shape), dtype)
     params, opt_state = [None] * plan.top, [None] * plan.top
     grad_sum, count = [None] * plan.top, np.zeros((plan.top,), np.int32)
     host_p = {k: _host(v) for k, v in state.params.items()}
@@ -447,14 +474,32 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
         params[k - 1], opt_state[k - 1], grad_sum[k - 1] = p[i], o[i], w.grad_sum[i]
         count[k - 1] = w.count[i]
     host = lambda x: jnp.asarray(_host(x))
-    return TrainState(tuple(params), tuple(opt_state), None,
+    pipeline = None
+    if state.buffers is not None:
+      pipeline = _unplace_pipeline(state, (batch // num_data,) + tuple(frame_shape), dtype)
+    return TrainState(tuple(params), tuple(opt_state), pipeline,
                       updates.Window(tuple(grad_sum), jnp.asarray(count)),
                       host(state.clock), host(state.step))
+
+  def _unplace_pipeline(state, local_frame_shape, dtype):
+    buffers = {k: _host(v) for k, v in state.buffers.items()}
+    inbox = {name: {k: _host(v) for k, v in vecs.items()} for name, vecs in state.inbox.items()}
+    plan = plan_for(local_frame_shape, dtype)
+    shards = []
+    for d in range(num_data):
+      stages = [(plan.buffer_layouts[s].unpack({k: v[s, d] for k, v in buffers.items()}),
+                 {link: plan.link_layouts[link].unpack(
+                     {k: v[s, d] for k, v in inbox[_name(link)].items()})
+                  for link in plan.links if plan.receiver(link) == s})
+                for s in range(plan.num)]
+      shards.append(_canonical_pipeline(plan, stages))
+    return jax.tree.map(lambda *xs: jnp.asarray(_join_batch(xs)), *shards,
+                        is_leaf=lambda x: isinstance(x, _Batched))
 
   def init(rng, batch) -> PlacedState:
     local_frame(batch)
     state = local_init(rng, batch)
-    return place(state, tuple(batch['frames'].shape[2:]))
+    return place(state, tuple(batch['frames'][:, 0].shape))
 
   def function_for(plan, batch):
     key = (id(plan), str(jax.tree.map(lambda x: (x.shape, x.dtype), batch)))
@@ -524,7 +569,7 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
     return local_evaluate(params_or_state, batch)
 
   return PlacedTrainer(init=init, step=step, evaluate=evaluate, place=place,
-                       unplace=unplace, lower=lower, network=network, task=task,
+                       unplace=unplace, lower=lower, init_unplaced=local_init, network=network, task=task,
                        algorithm=algorithm, update_every=update_every, reset=opts.reset,
                        drain=opts.drain, placement=placement)
 
@@ -533,3 +578,91 @@ def _float_dtype(state: TrainState):
   leaves = [x for x in jax.tree.leaves(state.params)
             if jnp.issubdtype(jnp.asarray(x).dtype, jnp.floating)]
   return jnp.asarray(leaves[0]).dtype if leaves else jnp.float32
+
+
+class _Batched(NamedTuple):
+  """A leaf with a batch axis (`axis`), split over the data axis of the mesh."""
+  value: Any
+  axis: int
+
+
+def _batch_axes(tree):
+  """Marks the leaves of routing Activations / GradMessages that have a batch axis."""
+  def mark(node):
+    if isinstance(node, routing.Activation):
+      axis = 1 if np.ndim(node.valid) == 1 else 0  # a FIFO [L, B, ...] or an entry
+      return node._replace(value=_Batched(node.value, axis),
+                           video_min=_Batched(node.video_min, axis),
+                           video_max=_Batched(node.video_max, axis),
+                           label=_Batched(node.label, axis))
+    if isinstance(node, sw.GradMessage):
+      return node._replace(value=_Batched(node.value, 0))
+    return node
+  return jax.tree.map(mark, tree, is_leaf=lambda x: isinstance(
+      x, (routing.Activation, sw.GradMessage)))
+
+
+def _data_slice(pipeline, d, num_data):
+  """Shard d of `num_data` of a host pipeline (its batch axes cut in equal parts)."""
+  def cut(leaf):
+    if isinstance(leaf, _Batched):
+      size = leaf.value.shape[leaf.axis] // num_data
+      return np.take(leaf.value, np.arange(d * size, (d + 1) * size), axis=leaf.axis)
+    return leaf
+  return jax.tree.map(cut, _batch_axes(pipeline), is_leaf=lambda x: isinstance(x, _Batched))
+
+
+def _join_batch(parts):
+  """The inverse of `_data_slice` for one leaf (parts from every data shard)."""
+  first = parts[0]
+  if isinstance(first, _Batched):
+    return np.concatenate([p.value for p in parts], axis=first.axis)
+  return first
+
+
+def _stage_blocks(plan: _Plan, s, pipeline):
+  """Stage s's packed buffers and inbox vectors from a (host, one data shard) pipeline."""
+  router = plan.routers[s]
+  tree = {'frames': pipeline.frames,
+          'acts': {j: pipeline.acts[j - 1] for j in router.modules}, 'msgs': {}}
+  if plan.with_messages:
+    for c in router.modules:
+      for i, e in enumerate(router.graph.inputs(c)):
+        if e.source > 0 and plan.placement.stages[e.source - 1] == s:
+          tree['msgs'][(c, i)] = pipeline.messages[c - 1][i]
+  vecs = {}
+  for link in plan.links:
+    direction, m, sender = link
+    if plan.receiver(link) != s:
+      vecs[_name(link)] = Layout({}).pack({}, plan.link_sizes[link], xp=np)
+      continue
+    source = plan.routers[sender]
+    if direction == 'up':
+      entries = {(j, d): routing.entry(pipeline.acts[j - 1], d - 1)
+                 for j, d in source.sends_up(m)}
+    else:
+      entries = {(c, i): pipeline.messages[c - 1][i] for c, i in source.sends_down(m)}
+    vecs[_name(link)] = plan.link_layouts[link].pack(entries, plan.link_sizes[link], xp=np)
+  return plan.buffer_layouts[s].pack(tree, plan.buffer_sizes, xp=np), vecs
+
+
+def _canonical_pipeline(plan: _Plan, stages):
+  """The single-device Pipeline from every stage's (buffers, inbox by link), one data shard;
+  leaves with a batch axis come back marked `_Batched`."""
+  stage_of = plan.placement.stages
+  acts = tuple(stages[stage_of[j - 1]][0]['acts'][j] for j in range(1, plan.top + 1))
+  graph = plan.routers[0].graph
+  messages = []
+  for c in range(1, plan.top + 1):
+    slots = []
+    for i, e in enumerate(graph.inputs(c)):
+      if e.source == 0 or not plan.with_messages:
+        slots.append(None)
+      elif stage_of[c - 1] == stage_of[e.source - 1]:
+        slots.append(stages[stage_of[c - 1]][0]['msgs'][(c, i)])
+      else:
+        link = ('down', stage_of[c - 1] - stage_of[e.source - 1], stage_of[c - 1])
+        slots.append(stages[stage_of[e.source - 1]][1][link][(c, i)])
+    messages.append(tuple(slots))
+  pipeline = routing.Pipeline(stages[0][0]['frames'], acts, tuple(messages))
+  return _batch_axes(pipeline)

@@ -227,7 +227,7 @@ class StageRouter:
   def empty(self, frame: jax.ShapeDtypeStruct, with_messages: bool = True,
             senders: Optional[Dict] = None):
     """Empty buffers; `senders[key]` is the router of the stage whose outbox arrives here
-    under `key` (its inbox entries are that stage's outbox entries)."""
+    under `key` (its inbox entries are that stage's outbox entries; none if not given)."""
     shapes = self._shapes(frame)
     frames = (routing.empty_activation(frame.shape, frame.dtype, self.frame_fifo)
               if self.frame_fifo else None)

@@ -98,6 +98,33 @@ class PlacementEqualsEngineTest(parameterized.TestCase):
                               algorithm, batches=batches, stream=True)
     assert_same(self, ref, placed)
 
+  @parameterized.parameters('sideways', 'bptt')
+  def test_a_stream_moves_between_placements(self, algorithm):
+    # Two chunks on 2 x 2 devices, unplaced (buffers included), placed again on 4 x 1 and
+    # on 1 x 1: the third chunk continues exactly as on one device.
+    ids = np.array([[0] * 2 + [1] * 4, [2] * 6, [3] * 4 + [4] * 2, [5] * 6])
+    batches = [clip_batch(frames=6, seed=i, video_ids=ids + 10 * i) for i in range(3)]
+    net = conv_net(4, skips='input')
+    optimizer, task = optax.adam(1e-2), sj.Classification(3)
+    ref = sj.build(net, optimizer, task, algorithm=algorithm, stream=True)
+    state = ref.init(jax.random.PRNGKey(0), batches[0])
+    shape = batches[0]['frames'][:, 0].shape
+    placed = sj.build(net, optimizer, task, algorithm=algorithm, stream=True,
+                      placement=sj.place(net, sj.make_mesh(2, 2), frame_shape=shape))
+    placed_state = placed.init(jax.random.PRNGKey(0), batches[0])
+    for b in batches[:2]:
+      state, _ = ref.step(state, b)
+      placed_state, _ = placed.step(placed_state, b)
+    canonical = placed.unplace(placed_state)
+    chex.assert_trees_all_close(canonical.pipeline, state.pipeline, **TOL)
+    state, want = ref.step(state, batches[2])
+    for stages, data in ((4, 1), (1, 1)):
+      other = sj.build(net, optimizer, task, algorithm=algorithm, stream=True,
+                       placement=sj.place(net, sj.make_mesh(stages, data), frame_shape=shape))
+      moved, got = other.step(other.place(canonical, shape), batches[2])
+      np.testing.assert_allclose(float(got['loss']), float(want['loss']), **TOL)
+      chex.assert_trees_all_close(other.unplace(moved).params, state.params, **TOL)
+
   @parameterized.parameters('sideways', 'bptt', 'gpipe')
   def test_frame_prediction(self, algorithm):
     net = sj.models.vgg('tiny', task='prediction', frame_shape=(8, 8, 1),
