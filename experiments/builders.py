@@ -125,10 +125,46 @@ def preprocess(config):
   return center
 
 
-def make_trainer(config, network, task):
+def make_trainer(config, network, task, frame_shape=None, placed=True):
+  """The engine's trainer; with stage_devices / data_devices > 1 (and `placed`) a placed
+  trainer on a (stage, data) mesh, its modules grouped by `placement_groups`."""
+  placement = None
+  stage, data_devices = config.get('stage_devices', 1), config.get('data_devices', 1)
+  if placed and stage * data_devices > 1:
+    try:
+      placement = sj.place(network, sj.make_mesh(stage, data_devices),
+                           groups=config.get('placement_groups', 'params'),
+                           frame_shape=(config.batch_size,) + tuple(frame_shape))
+    except ValueError as err:
+      raise checks.ConfigError('stage_devices', stage, str(err).rstrip('.'),
+                               'choose another stage_devices or placement_groups') from err
   return sj.build(network, make_optimizer(config, network.num_modules), task,
                   algorithm=config.algorithm, update_every=config.update_every,
-                  stream=config.stream)
+                  stream=config.stream, placement=placement)
+
+
+def is_placed(trainer):
+  return isinstance(trainer, sj.PlacedTrainer)
+
+
+def to_checkpoint(trainer, state):
+  """What a checkpoint holds: the single-device `TrainState` (a placed state is gathered),
+  so a run resumes on any placement."""
+  return trainer.unplace(state) if is_placed(trainer) else state
+
+
+def from_checkpoint(trainer, state, config, frame_shape):
+  """A restored `TrainState` placed back on the trainer's mesh (if it has one)."""
+  if is_placed(trainer):
+    return trainer.place(state, (config.batch_size,) + tuple(frame_shape))
+  return state
+
+
+def eval_params(trainer, state):
+  """The per-module parameters of a (placed or single-device) state, for evaluation."""
+  if is_placed(trainer) and isinstance(state, sj.PlacedState):
+    return trainer.unplace(state).params
+  return state.params
 
 
 def make_batches(config, dataset, state=None):
@@ -150,7 +186,8 @@ def abstract_state(config, trainer, dataset):
   batch = {'frames': jax.ShapeDtypeStruct(shape + tuple(dataset.frame_shape), np.float32),
            'labels': jax.ShapeDtypeStruct(shape, np.int32),
            'video_ids': jax.ShapeDtypeStruct(shape, np.int32)}
-  return jax.eval_shape(trainer.init, rng(config), batch)
+  init = trainer.init_unplaced if is_placed(trainer) else trainer.init
+  return jax.eval_shape(init, rng(config), batch)
 
 
 # Metrics averaged over clips rather than over the outputs a loss would use.

@@ -94,12 +94,31 @@ def _bool(config, key):
 
 
 def check_devices(config):
-  """stage_devices / data_devices: placement is not built yet, so both must be 1."""
-  for key in ('stage_devices', 'data_devices'):
-    value = _int(config, key, 1, 'a device count')
-    if value != 1:
-      raise ConfigError(key, value, 'multi-device placement is not implemented yet',
-                        'set --config.stage_devices=1 --config.data_devices=1')
+  """stage_devices x data_devices devices must exist, the batch must split over
+  data_devices, and per-frame backprop has no pipeline to place (gpipe is its placed form).
+  """
+  import jax  # pylint: disable=g-import-not-at-top
+  stage = _int(config, 'stage_devices', 1, 'devices along the network')
+  data_devices = _int(config, 'data_devices', 1, 'devices along the batch')
+  if stage * data_devices == 1:
+    return
+  have = jax.device_count()
+  if stage * data_devices > have:
+    raise ConfigError('stage_devices' if stage > 1 else 'data_devices',
+                      stage if stage > 1 else data_devices,
+                      f'stage_devices x data_devices = {stage * data_devices} devices, but '
+                      f'there are {have}',
+                      'use fewer, or on CPU start with XLA_FLAGS=--xla_force_host_platform_'
+                      f'device_count={stage * data_devices}')
+  if config.batch_size % data_devices:
+    raise ConfigError('batch_size', config.batch_size, f'the batch does not split over '
+                      f'data_devices={data_devices}',
+                      f'use a multiple of {data_devices}')
+  if config.algorithm == 'backprop':
+    raise ConfigError('algorithm', 'backprop', 'per-frame backprop has no pipeline to '
+                      'place on several devices',
+                      "use --config.algorithm=gpipe (backprop's gradients, "
+                      "update_every='clip', across stages) or one device")
 
 
 def check_config(config):

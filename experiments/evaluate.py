@@ -39,10 +39,12 @@ def evaluate_workdir(workdir, step=None, num_clips=None):
   config_file = workdir_lib.read_record(workdir).get('run_info', {}).get('config_file')
   if config_file and os.path.isfile(config_file.partition(':')[0]):
     cli.load_config(config_file)  # a config file may register its own models
+  with config.unlocked():  # evaluation runs on one device, however the run was placed
+    config.stage_devices, config.data_devices = 1, 1
   checks.check_config(config)
   _, test_set = builders.make_datasets(config)
   task, network = builders.make_task_and_network(config, test_set)
-  trainer = builders.make_trainer(config, network, task)
+  trainer = builders.make_trainer(config, network, task, placed=False)
   abstract = builders.abstract_state(config, trainer, test_set)
   with contextlib.closing(checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'),
                                                    read_only=True)) as store:

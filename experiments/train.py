@@ -163,7 +163,8 @@ def _build(config):
     train_set, test_set = make_datasets(config)
     task, network = make_task_and_network(config, train_set)
     checks.check_network(config, network, train_set.frame_shape)
-    return train_set, test_set, network, make_trainer(config, network, task)
+    return train_set, test_set, network, make_trainer(config, network, task,
+                                                      train_set.frame_shape)
   except (ValueError, TypeError) as err:
     if isinstance(err, (checks.ConfigError, checks.FlagError, checks.InputError)):
       raise
@@ -231,7 +232,9 @@ def train_and_evaluate(config, workdir, *, config_file=None):
       batches = make_batches(config, train_set, state=extra.get('data'))
       prep = preprocess(config)
       batch = prep(next(batches))
-      state = restored.state if restored else trainer.init(rng(config), batch)
+      state = (builders.from_checkpoint(trainer, restored.state, config,
+                                        train_set.frame_shape)
+               if restored else trainer.init(rng(config), batch))
       compile_start = time.time()
       jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)
       if signals.received is not None and not restored:
@@ -272,7 +275,7 @@ class _Loop:
 
   def save(self, step, state):
     self.log.sync()  # the checkpoint covers every record written so far
-    self.store.save(step, state, {
+    self.store.save(step, builders.to_checkpoint(self.trainer, state), {
         'data': self.batches.get_state(), 'train_time_s': self.train_time,
         'window': self.window.state(),
         'rng': np.asarray(jax.random.key_data(rng(self.config))).tolist()})
@@ -305,7 +308,8 @@ class _Loop:
               flush=True)
         self.window = _Window()
       if step % config.eval_every == 0 or step == config.num_steps:
-        final = builders.evaluate_clips(self.trainer, state.params, self.test_set, config)
+        final = builders.evaluate_clips(self.trainer, builders.eval_params(self.trainer, state),
+                                        self.test_set, config)
         log.write({'step': step, 'split': 'eval', 'train_time_s': self.train_time, **final})
         events.scalars(step, {f'eval/{k}': v for k, v in final.items()})
         print(f'eval step {step}: {builders.summary(final)}', flush=True)
@@ -346,7 +350,8 @@ def _finish(config, workdir, log, trainer, state, test_set, extra, final=None):
     evals = [r for r in log.records() if r.get('split') == 'eval'
              and r.get('step') == config.num_steps]
     final = ({k: v for k, v in evals[-1].items() if k not in ('step', 'split', 'train_time_s')}
-             if evals else builders.evaluate_clips(trainer, state.params, test_set, config))
+             if evals else builders.evaluate_clips(trainer, builders.eval_params(trainer, state),
+                                                   test_set, config))
   log.close()
   result = {'step': config.num_steps, 'split': 'eval',
             'train_time_s': extra.get('train_time_s', 0.), **final}

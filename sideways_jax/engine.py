@@ -178,6 +178,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
       graph = network.stage_graph(placement.stages)
     trainer = placed.build(network, task, opts, graph, history, placement,
                            local_init=jax.jit(init), local_evaluate=evaluate,
+                           local_empty=lambda frame: (router.empty(
+                               frame, algorithm == 'sideways') if with_pipeline else None),
                            update_every=update_every)
     return trainer._replace(step=checking_labels(trainer.step, task, 1),
                             evaluate=checking_labels(trainer.evaluate, task, 1))

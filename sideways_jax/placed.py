@@ -393,7 +393,8 @@ def _global(mesh, spec, host):
 
 
 def build(network, task, opts: Options, graph, history, placement: Placement, *,
-          local_init: Callable, local_evaluate: Callable, update_every) -> PlacedTrainer:
+          local_init: Callable, local_evaluate: Callable, local_empty: Callable,
+          update_every) -> PlacedTrainer:
   """The placed trainer of `opts.algorithm` (sideways, bptt or gpipe) on `placement`."""
   mesh, num_data = placement.mesh, placement.num_data
   algorithm = opts.algorithm
@@ -474,9 +475,10 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
         params[k - 1], opt_state[k - 1], grad_sum[k - 1] = p[i], o[i], w.grad_sum[i]
         count[k - 1] = w.count[i]
     host = lambda x: jnp.asarray(_host(x))
-    pipeline = None
     if state.buffers is not None:
       pipeline = _unplace_pipeline(state, (batch // num_data,) + tuple(frame_shape), dtype)
+    else:  # clips: what the single-device engine holds between them (empty buffers)
+      pipeline = local_empty(jax.ShapeDtypeStruct((batch,) + tuple(frame_shape), dtype))
     return TrainState(tuple(params), tuple(opt_state), pipeline,
                       updates.Window(tuple(grad_sum), jnp.asarray(count)),
                       host(state.clock), host(state.step))

@@ -46,7 +46,7 @@ def records(workdir, split=None):
 def final_state(workdir, config):
   train_set, _ = builders.make_datasets(config)
   task, network = builders.make_task_and_network(config, train_set)
-  trainer = builders.make_trainer(config, network, task)
+  trainer = builders.make_trainer(config, network, task, placed=False)  # checkpoints: 1 device
   store = checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'))
   return store.restore(store.steps()[-1], builders.abstract_state(config, trainer, train_set))
 
@@ -123,6 +123,35 @@ class TrainTest(TmpDirs):
     self.assertGreater(result['train_time_s'], 0.)
     self.assertEqual(result['clip_accuracy'], final['clip_accuracy'])
     self.assertEqual(final_state(workdir, config).step, 4)
+
+  @parameterized.parameters(('sideways', 4, 1, False), ('bptt', 2, 2, False),
+                            ('sideways', 2, 2, True))
+  def test_placed_run_prints_the_one_device_metrics(self, algorithm, stage, data, stream):
+    # vgg-small (K = 5) on 4 stages, or 2 stages x 2 data lanes; batch 2 splits over 2.
+    overrides = {'algorithm': algorithm, 'model.size': 'small', 'stream': stream}
+    one = train.train_and_evaluate(tiny(**overrides), self.tmpdir())
+    workdir = self.tmpdir()
+    placed = train.train_and_evaluate(
+        tiny(stage_devices=stage, data_devices=data, **overrides), workdir)
+    self.assertEqual(set(placed), set(one))
+    for key, value in one.items():
+      self.assertAlmostEqual(placed[key], value, places=5, msg=key)
+    # Its checkpoints hold the single-device state: evaluate reads them on one device.
+    got = evaluate.evaluate_workdir(workdir)
+    for key in ('loss', 'clip_accuracy'):
+      self.assertAlmostEqual(got[key], placed[key], places=5, msg=key)
+
+  def test_placed_run_resumes(self):
+    overrides = {'model.size': 'small', 'stage_devices': 4}
+    straight = self.tmpdir()
+    train.train_and_evaluate(tiny(**overrides), straight)
+    resumed = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=3, **overrides), resumed)
+    train.train_and_evaluate(tiny(**overrides), resumed)
+    a = final_state(straight, tiny(**overrides)).state
+    b = final_state(resumed, tiny(**overrides)).state
+    for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)):
+      np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=1e-6)
 
   def test_frame_prediction_on_moving_digits(self):
     config = default.get_config('moving_digits')

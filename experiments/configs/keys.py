@@ -53,8 +53,12 @@ KEYS = {
     'schedule': 'constant | cosine (decay to 1% over num_steps)',
     'warmup_steps': 'engine steps of linear warm-up from 0',
     'grad_clip': 'per-module global-norm gradient clip (0: off)',
-    'stage_devices': 'devices along the network (placement: not implemented yet, keep 1)',
-    'data_devices': 'devices along the batch (placement: not implemented yet, keep 1)',
+    'stage_devices': 'devices along the network: consecutive groups of modules, one per '
+                     'device (on CPU: XLA_FLAGS=--xla_force_host_platform_device_count=N)',
+    'data_devices': 'devices along the batch: the batch is split, gradients summed over '
+                    'them (batch_size must be a multiple)',
+    'placement_groups': 'how modules are grouped over stage_devices: params (balance '
+                        'parameter counts) | cost (balance measured forward+VJP cost)',
 }
 
 
