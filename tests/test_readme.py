@@ -15,14 +15,18 @@ class ReadmeTest(absltest.TestCase):
   def test_python_examples_run_each_on_its_own(self):
     with open(_README) as f:
       blocks = re.findall(r'```python\n(.*?)```', f.read(), re.S)
-    self.assertLen(blocks, 2)
-    first, custom = {}, {}
+    self.assertLen(blocks, 3)
+    first, custom, placed = {}, {}, {}
     exec(blocks[0], first)  # pylint: disable=exec-used
     self.assertIn('clip_accuracy', first['trainer'].evaluate(
         first['state'].params, first['batch']))
     exec(blocks[1], custom)  # pylint: disable=exec-used  (a fresh namespace: no imports lent)
     self.assertEqual(custom['net'].num_modules, 3)
     self.assertTrue(np.isfinite(float(custom['metrics']['loss'])))
+    exec(blocks[2], placed)  # pylint: disable=exec-used  (placement, on 4 of the 8 devices)
+    self.assertEqual(len(set(placed['placement'].stages)), 2)
+    self.assertTrue(np.isfinite(float(placed['metrics']['loss'])))
+    self.assertLen(placed['single'].params, 5)
 
   def test_first_lines_give_the_two_commands(self):
     with open(_README) as f:
