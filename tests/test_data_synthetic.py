@@ -384,3 +384,25 @@ def test_moving_digits_bounce_and_are_recognisable():
   assert moved.mean(1).min() > 0.8, moved.mean(1).min()
   flips = ((vx[:, 1:] * vx[:, :-1]) < 0).any(1)
   assert flips.mean() > 0.3
+
+
+class SpeedTest(parameterized.TestCase):
+  """temporal_actions(speed=s): the same clips with the actor moving s times as far."""
+
+  def test_default_speed_is_the_reported_set_and_speed_scales_the_motion(self):
+    base = get_dataset('temporal_actions', 'test', level='motion', num_clips=8,
+                       num_distractors=0, noise=0.0)
+    same = get_dataset('temporal_actions', 'test', level='motion', num_clips=8,
+                       num_distractors=0, noise=0.0, speed=1.0)
+    slow = get_dataset('temporal_actions', 'test', level='motion', num_clips=8,
+                       num_distractors=0, noise=0.0, speed=0.25)
+    a, b, c = (d.get_batch(np.arange(8))['frames'] for d in (base, same, slow))
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a[:, 0], c[:, 0])     # the same first frame
+    np.testing.assert_allclose(c[:, 4], a[:, 1], atol=1e-5)  # 4 slow steps = 1 normal step
+
+  def test_bad_speed(self):
+    with self.assertRaisesRegex(ValueError, 'speed'):
+      get_dataset('temporal_actions', 'test', level='motion', speed=0)
+    with self.assertRaisesRegex(ValueError, 'motion'):
+      get_dataset('temporal_actions', 'test', level='dynamics', speed=2.0)

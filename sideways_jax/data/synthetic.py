@@ -195,9 +195,11 @@ def _scene(cols, b, t, h, w, c, scale, num_distractors):
   return frames, colour, stripe_colour
 
 
-def _motion_trajectory(labels, cols, t, h, w, scale):
-  """Level 'motion': the class is the velocity that any two consecutive frames show."""
-  steps = np.arange(t, dtype=np.float64)[None]
+def _motion_trajectory(labels, cols, t, h, w, scale, speed=1.0):
+  """Level 'motion': the class is the velocity that any two consecutive frames show.
+  `speed` scales how far everything moves per frame (the same clips, filmed faster or
+  slower)."""
+  steps = speed * np.arange(t, dtype=np.float64)[None]
   pos0 = cols.take(2) * [w, h]
   angle0 = 2 * np.pi * cols.take()
   r_lo, r_hi = 3.5 * scale, 9.0 * scale
@@ -254,7 +256,7 @@ def _dynamics_trajectory(labels, cols, t, h, w, scale):
 
 def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_per_clip=16,
                      num_classes=None, num_clips=None, seed=0, channels=3, noise=None,
-                     num_distractors=None, flip=None):
+                     num_distractors=None, flip=None, speed=1.0):
   """The project's default dataset: actions that only time reveals.
 
   One random asymmetric shape (the actor, radius 4-7 px at 32x32; solid or striped) moves on
@@ -285,11 +287,19 @@ def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_p
     num_distractors: 0..3; None for the default 1.
     flip: None or False (accepted so a config can pass one `flip` to any dataset); True
       raises ValueError, as the set has no augmentation.
+    speed: level 'motion' only: a multiplier of the actor's motion per frame (translation,
+      spin and growth alike) for speed studies; the default 1 is the reported difficulty.
+      The same clips at another frame rate: every clip is drawn from the same numbers.
 
   Returns:
     A `SyntheticClips`.
   """
   check_no_flip('temporal_actions', flip)
+  if not isinstance(speed, (int, float)) or isinstance(speed, bool) or not 0 < speed <= 8:
+    raise ValueError(f'speed must be a number in (0, 8]; got {speed!r}.')
+  if speed != 1.0 and level != 'motion':
+    raise ValueError(f"speed={speed} is for level='motion'; the dynamics level has no "
+                     'speed setting.')
   check_choice('level', level, LEVELS)
   num_clips = common_args(split, resolution, frames_per_clip, num_clips, channels,
                            min_frames=5 if level == 'dynamics' else 2)
@@ -302,7 +312,10 @@ def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_p
   def render_fn(labels, cols):
     b = len(labels)
     frames, colour, stripe_colour = _scene(cols, b, t, h, w, c, scale, num_distractors)
-    pos, angle, radius = trajectory(labels, cols, t, h, w, scale)
+    if level == 'motion':
+      pos, angle, radius = trajectory(labels, cols, t, h, w, scale, speed)
+    else:
+      pos, angle, radius = trajectory(labels, cols, t, h, w, scale)
     stripes = (cols.take() < 0.5).astype(np.float32)
     render.draw_shapes(frames, pos, angle, radius, render.random_shape_coeffs(cols), colour,
                        stripes, stripe_colour, stripe_period=3.5 * scale)
@@ -312,7 +325,7 @@ def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_p
       name='temporal_actions', split=split, class_names=names, frame_shape=(h, w, c),
       frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
       config=dict(level=level, resolution=resolution, noise=noise,
-                  num_distractors=num_distractors, seed=seed))
+                  num_distractors=num_distractors, seed=seed, speed=speed))
 
 
 _SHAPE_COEFFS = {  # harmonics k = 2, 3, 4, 5 of each appearance class's outline
