@@ -249,6 +249,47 @@ class AlgorithmsTest(parameterized.TestCase):
     self.assertAlmostEqual(float(evaluation['copy_last_mse']), 0.01, places=5)
 
 
+class OptionsTest(parameterized.TestCase):
+
+  def test_update_every_clip_steps_every_module_once_at_the_last_tick(self):
+    net = conv_net(3, 'input')
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(0), (2, 6, 5, 5, 4)))
+    trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), update_every='clip',
+                       diagnostics=True)
+    _, metrics = trainer.step(trainer.init(jax.random.PRNGKey(0), batch), batch)
+    stepped = np.asarray(metrics['trace']['stepped'])   # [T + K - 1, K]
+    self.assertEqual(stepped.shape, (6 + 2, 3))
+    np.testing.assert_array_equal(stepped.sum(0), [1, 1, 1])
+    self.assertTrue(stepped[-1].all())
+
+  @parameterized.parameters('sideways', 'bptt', 'backprop', 'gpipe')
+  def test_diagnostics_for_every_algorithm(self, algorithm):
+    net = conv_net(3)
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(0), (2, 5, 5, 5, 4)))
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3), algorithm=algorithm,
+                       diagnostics=True)
+    _, metrics = trainer.step(trainer.init(jax.random.PRNGKey(0), batch), batch)
+    trace = metrics['trace']
+    if algorithm == 'sideways':
+      self.assertLen(trace['ticks'], 3)
+    else:  # the gradient each module applied (per frame for backprop)
+      self.assertLen(trace['grads'], 3)
+      self.assertTrue(any(float(jnp.abs(x).sum()) > 0 for x in jax.tree.leaves(trace['grads'])))
+
+  @parameterized.parameters('sideways', 'bptt', 'backprop', 'gpipe')
+  def test_float64_frames(self, algorithm):
+    with jax.enable_x64(True):
+      net = conv_net(3, 'input')
+      frames = jax.random.normal(jax.random.PRNGKey(0), (2, 5, 5, 5, 4), jnp.float64)
+      batch = clip_batch(frames)
+      batch['frames'] = frames
+      trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3), algorithm=algorithm)
+      state = trainer.init(jax.random.PRNGKey(0), batch)
+      state, metrics = trainer.step(state, batch)
+      self.assertEqual(metrics['loss'].dtype, jnp.float64)
+      self.assertEqual(jax.tree.leaves(state.params)[0].dtype, jnp.float64)
+
+
 class BadInputTest(parameterized.TestCase):
 
   def test_empty_network(self):
