@@ -1,0 +1,125 @@
+"""Summarises a sweep (experiments/sweep.py): mean +- std over seeds, learning curves.
+
+  python -m experiments.report --sweep=experiments/sweeps/results_motion.py \\
+      --root=workdirs/results_motion --out=docs/results/motion
+
+Reads every run's metrics.jsonl and result.json under ROOT and writes OUT.json (per run
+name: final metric mean, std and per-seed values, seconds and steps to a target accuracy,
+the eval curve of every seed) and OUT.png (held-out curves against steps and against
+training time, mean over seeds with a band of +- one std). Runs not finished yet are
+listed as missing, so a report can be written over several sittings.
+"""
+
+import json
+import os
+
+from absl import app
+from absl import flags
+import numpy as np
+
+from experiments import sweep as sweep_lib
+
+# --sweep and --root are experiments.sweep's flags (the same meaning here).
+_OUT = flags.DEFINE_string('out', None, 'Output path without extension.', required=True)
+_METRIC = flags.DEFINE_string('metric', None, 'Eval metric (default: the sweep\'s METRIC, '
+                              'else clip_accuracy).')
+_TARGET = flags.DEFINE_float('target', 0.9, 'Accuracy whose first crossing is timed.')
+
+
+def read_run(workdir):
+  """(eval records, result) of one run; result None if it has not finished."""
+  path = os.path.join(workdir, 'metrics.jsonl')
+  if not os.path.exists(path):
+    return [], None
+  with open(path) as f:
+    evals = [r for r in map(json.loads, f) if r.get('split') == 'eval']
+  result = None
+  if os.path.exists(os.path.join(workdir, 'result.json')):
+    with open(os.path.join(workdir, 'result.json')) as f:
+      result = json.load(f)
+  return evals, result
+
+
+def first_crossing(evals, metric, target):
+  """(step, train seconds) of the first eval at or above `target`, or (None, None)."""
+  for r in evals:
+    if r.get(metric, -np.inf) >= target:
+      return r['step'], r.get('train_time_s')
+  return None, None
+
+
+def summarise(module, root, metric, target):
+  runs = sweep_lib.expand(module)
+  by_name = {}
+  for name, suffix, _ in runs:
+    evals, result = read_run(os.path.join(root, suffix))
+    entry = by_name.setdefault(name, {'finals': [], 'curves': [], 'missing': [],
+                                      'steps_to_target': [], 'seconds_to_target': [],
+                                      'train_time_s': []})
+    if result is None:
+      entry['missing'].append(suffix)
+      continue
+    entry['finals'].append(result[metric])
+    entry['train_time_s'].append(result.get('train_time_s'))
+    entry['curves'].append([(r['step'], r.get('train_time_s'), r.get(metric))
+                            for r in evals])
+    step, seconds = first_crossing(evals, metric, target)
+    entry['steps_to_target'].append(step)
+    entry['seconds_to_target'].append(seconds)
+  for entry in by_name.values():
+    finals = np.array(entry['finals'], float)
+    entry['n'] = len(finals)
+    entry['mean'] = float(finals.mean()) if len(finals) else None
+    entry['std'] = float(finals.std(ddof=1)) if len(finals) > 1 else None
+  return {'metric': metric, 'target': target, 'runs': by_name,
+          'overrides': {name: overrides for name, overrides in module.RUNS.items()}}
+
+
+def plot(summary, path):
+  import matplotlib  # pylint: disable=g-import-not-at-top
+  matplotlib.use('Agg')
+  import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
+  fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
+  for name, entry in summary['runs'].items():
+    curves = [c for c in entry['curves'] if c]
+    if not curves:
+      continue
+    n = min(len(c) for c in curves)
+    steps = np.array([p[0] for p in curves[0][:n]])
+    values = np.array([[p[2] for p in c[:n]] for c in curves], float)
+    seconds = np.array([[p[1] or np.nan for p in c[:n]] for c in curves], float)
+    mean, std = values.mean(0), values.std(0)
+    label = f'{name} ({len(curves)} seeds)'
+    for ax, x in ((axes[0], steps), (axes[1], np.nanmean(seconds, 0) / 60)):
+      line, = ax.plot(x, mean, label=label)
+      if len(curves) > 1:
+        ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+  metric = summary['metric']
+  for ax, xlabel in ((axes[0], 'step (one batch of clips)'),
+                     (axes[1], 'training time, minutes (this machine, compile included)')):
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(f'held-out {metric}')
+    ax.axhline(summary['target'], color='grey', lw=0.5, ls='--')
+    ax.set_ylim(0, 1.02)
+  axes[0].legend(fontsize=7)
+  fig.tight_layout()
+  fig.savefig(path, dpi=100)
+  plt.close(fig)
+
+
+def main(argv):
+  del argv
+  module = sweep_lib.load_sweep(flags.FLAGS.sweep)
+  metric = _METRIC.value or getattr(module, 'METRIC', 'clip_accuracy')
+  summary = summarise(module, flags.FLAGS.root, metric, _TARGET.value)
+  os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)
+  with open(_OUT.value + '.json', 'w') as f:
+    json.dump(summary, f, indent=1)
+  plot(summary, _OUT.value + '.png')
+  for name, entry in summary['runs'].items():
+    text = (f'{entry["mean"]:.3f} +- {entry["std"] or 0:.3f}' if entry['n'] else 'missing')
+    print(f'{name:40s} {metric} {text} (n={entry["n"]}, missing {len(entry["missing"])})')
+
+
+if __name__ == '__main__':
+  app.run(main)

@@ -1,0 +1,65 @@
+"""The sweep runner skips finished runs; the report averages seeds and times a target."""
+
+import json
+import os
+import tempfile
+
+from absl.testing import absltest
+
+from experiments import report
+from experiments import sweep
+
+
+def _write_run(workdir, curve, finished=True):
+  os.makedirs(workdir, exist_ok=True)
+  with open(os.path.join(workdir, 'metrics.jsonl'), 'w') as f:
+    for step, seconds, value in curve:
+      f.write(json.dumps({'step': step, 'split': 'eval', 'train_time_s': seconds,
+                          'clip_accuracy': value}) + '\n')
+  if finished:
+    step, seconds, value = curve[-1]
+    with open(os.path.join(workdir, 'result.json'), 'w') as f:
+      json.dump({'step': step, 'train_time_s': seconds, 'clip_accuracy': value}, f)
+
+
+class SweepTest(absltest.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.dir = tempfile.mkdtemp()
+    self.sweep_file = os.path.join(self.dir, 'sweep.py')
+    with open(self.sweep_file, 'w') as f:
+      f.write("SEEDS = (0, 1, 2)\nRUNS = {'a': {'num_steps': 3}, 'b': {'skips': 'none'}}\n")
+
+  def test_expand_and_commands(self):
+    module = sweep.load_sweep(self.sweep_file)
+    runs = sweep.expand(module)
+    self.assertLen(runs, 6)
+    self.assertEqual(runs[0], ('a', os.path.join('a', 'seed_0'), {'num_steps': 3, 'seed': 0}))
+    cmd = sweep.command('cfg.py', '/w', runs[0][2])
+    self.assertIn('--config.num_steps=3', cmd)
+    self.assertIn('--config.seed=0', cmd)
+    _write_run(os.path.join(self.dir, 'a', 'seed_0'), [(1, 1., 0.5)])
+    self.assertTrue(sweep.finished(os.path.join(self.dir, 'a', 'seed_0')))
+    self.assertFalse(sweep.finished(os.path.join(self.dir, 'a', 'seed_1')))
+
+  def test_report_means_seeds_and_times_the_target(self):
+    module = sweep.load_sweep(self.sweep_file)
+    for seed, final in enumerate((0.90, 0.94, 0.98)):
+      _write_run(os.path.join(self.dir, 'a', f'seed_{seed}'),
+                 [(100, 10., 0.5), (200, 20. + seed, final)])
+    _write_run(os.path.join(self.dir, 'b', 'seed_0'), [(100, 10., 0.2)], finished=False)
+    summary = report.summarise(module, self.dir, 'clip_accuracy', 0.92)
+    a, b = summary['runs']['a'], summary['runs']['b']
+    self.assertAlmostEqual(a['mean'], 0.94)
+    self.assertAlmostEqual(a['std'], 0.04)
+    self.assertEqual(a['steps_to_target'], [None, 200, 200])
+    self.assertEqual(a['seconds_to_target'], [None, 21., 22.])
+    self.assertEqual(b['n'], 0)
+    self.assertLen(b['missing'], 3)
+    report.plot(summary, os.path.join(self.dir, 'curves.png'))
+    self.assertTrue(os.path.getsize(os.path.join(self.dir, 'curves.png')) > 1000)
+
+
+if __name__ == '__main__':
+  absltest.main()
