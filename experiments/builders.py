@@ -53,7 +53,27 @@ def make_optimizer(config, num_modules=1):
   opt = OPTIMIZERS[config.optimizer](lr_fn)
   if config.get('grad_clip', 0):
     opt = optax.chain(optax.clip_by_global_norm(config.grad_clip), opt)
-  return opt
+  scales = module_lr_scales(config, num_modules)
+  if scales is None:
+    return opt
+  return tuple(opt if scale == 1 else optax.chain(opt, optax.scale(scale))
+               for scale in scales)
+
+
+def module_lr_scales(config, num_modules):
+  """`module_lr_scales` ('0,1,1': module 1 frozen) as K floats, or None (all 1)."""
+  text = config.get('module_lr_scales', '')
+  if not text:
+    return None
+  try:
+    scales = tuple(float(v) for v in str(text).split(','))
+  except ValueError:
+    scales = ()
+  if len(scales) != num_modules or any(not v >= 0 for v in scales):
+    raise checks.ConfigError('module_lr_scales', text, f'needs {num_modules} comma-separated '
+                             'numbers >= 0, one per module',
+                             "e.g. '" + ','.join(['1'] * num_modules) + "'")
+  return scales
 
 
 def _dataset(config, split):

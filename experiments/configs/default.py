@@ -56,6 +56,7 @@ def _base():
   config.schedule = 'constant'     # constant | cosine (over num_steps)
   config.warmup_steps = 0          # engine steps of linear warm-up
   config.grad_clip = 0.0           # per-module global-norm clip; 0 = off
+  config.module_lr_scales = ''     # per-module learning-rate multipliers ('0,1,1'); '' = 1
   config.stage_devices = 1         # devices along the network (one module group each)
   config.data_devices = 1          # devices along the batch
   config.placement_groups = 'params'  # params | cost: how modules are grouped per device
