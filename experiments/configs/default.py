@@ -44,7 +44,7 @@ def _base():
   config.stream = False
   config.task = 'classification'   # classification | prediction
   config.dataset = ml_collections.ConfigDict({
-      'name': 'temporal_actions', 'level': 'motion', 'resolution': 32,
+      'name': 'temporal_actions', 'level': 'motion', 'resolution': 32, 'speed': 1.0,
       'num_clips': config_dict.placeholder(int)})
   config.eval_clips = 512
   config.center_frames = True      # per-frame mean subtraction (classification only)

@@ -30,6 +30,8 @@ KEYS = {
     'dataset.root': 'folder of a real dataset, in the layout of docs/REAL_DATASETS.md',
     'dataset.level': 'temporal_actions: motion (2 frames suffice) | dynamics (>= 3 frames)',
     'dataset.resolution': 'frame height and width in pixels',
+    'dataset.speed': 'temporal_actions motion: how far the actor moves per frame, x the '
+                     'reported set (1); for speed studies',
     'dataset.num_clips': 'clips per split of a synthetic set (unset: its default)',
     'dataset.num_digits': 'moving_digits: digits per clip (1 or 2)',
     'dataset.fold': 'official train/test split (1, 2 or 3)',
