@@ -43,7 +43,10 @@ KEYS = {
     'center_frames': 'subtract each frame its per-channel mean (classification only)',
     'model': 'the network; every key but name is a keyword argument of the model function',
     'model.name': 'a model of sideways_jax.models.MODELS (vgg)',
-    'model.size': 'vgg: tiny (K=3) | small (K=5) | base (K=8, VGG-8)',
+    'model.size': 'vgg: tiny (K=3) | small (K=5) | small_pool3 (K=5, one more pooling) | '
+                  'base (K=8, VGG-8)',
+    'model.head_conv': 'vgg: channels of a 3x3 conv in the classifier before its pooling '
+                       '(0: none)',
     'model.hidden': 'vgg: width of a hidden layer in the classifier head (0: none)',
     'model.norm': 'vgg: per-example norm after each conv: none | layer | group',
     'model.width': 'vgg: channel multiplier of every conv module',

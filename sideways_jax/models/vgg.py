@@ -18,6 +18,8 @@ from sideways_jax.network import Network, SkipEdge
 VGG_SIZES = {
     'tiny': ((8, False), (16, True)),                             # K = 3: CPU tests
     'small': ((16, False), (16, True), (32, False), (32, True)),  # K = 5: CPU training
+    # K = 5 with one more pooling: the top modules see a whole actor (a rotation's sense).
+    'small_pool3': ((16, False), (16, True), (32, True), (32, True)),
     'base': ((64, False), (64, True), (128, False), (128, True),
              (256, False), (256, True), (512, False)),            # K = 8: paper-like VGG-8
 }
@@ -57,8 +59,10 @@ def _conv_module(layers, name: str, norm: str = 'none', pooling: str = 'max'):
   return module
 
 
-def _classifier(num_classes: int, hidden: Optional[int]):
+def _classifier(num_classes: int, hidden: Optional[int], head_conv: int = 0):
   def module(x):
+    if head_conv and x.ndim == 4:  # spatial structure before the pooling (exact gradients)
+      x = jax.nn.relu(Conv2D(head_conv, 3, name='head_conv')(x))
     x = x.mean(axis=(1, 2))
     if hidden:
       x = jax.nn.relu(hk.Linear(hidden, name='fc')(x))
@@ -83,7 +87,7 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
         task: str = 'classification', frame_shape: Optional[Tuple[int, int, int]] = None,
         skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None,
         norm: str = 'none', width: float = 1.0, pool: str = 'max',
-        convs_per_module: int = 1) -> Network:
+        convs_per_module: int = 1, head_conv: int = 0) -> Network:
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
@@ -100,6 +104,8 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
       over the whole window instead of routing it to one position).
     convs_per_module: conv layers per module: fewer, deeper modules (a shorter pipeline:
       K = ceil(convs / convs_per_module) + 1).
+    head_conv: channels of a 3x3 conv + ReLU in the classifier before its pooling (0: none);
+      the top module's gradient is exact under Sideways, so spatial work there is cheap.
 
   Example:
     net = vgg('small', num_classes=8, skips='input')
@@ -121,7 +127,7 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
   modules = [_conv_module(g, f'block{i + 1}', norm, pool) for i, g in enumerate(groups)]
   names = [f'conv{i + 1}' for i in range(len(groups))]
   if task == 'classification':
-    modules.append(_classifier(num_classes, hidden))
+    modules.append(_classifier(num_classes, hidden, head_conv))
     names.append('classifier')
   elif task == 'prediction':
     if frame_shape is None:
