@@ -158,9 +158,15 @@ def make_trainer(config, network, task, frame_shape=None, placed=True):
     except ValueError as err:
       raise checks.ConfigError('stage_devices', stage, str(err).rstrip('.'),
                                'choose another stage_devices or placement_groups') from err
+  scales = module_lr_scales(config, network.num_modules) or ()
+  frozen = []
+  for k, scale in enumerate(scales, start=1):  # the lowest modules at 0: held, forward only
+    if scale != 0 or k == network.num_modules:
+      break
+    frozen.append(k)
   return sj.build(network, make_optimizer(config, network.num_modules), task,
                   algorithm=config.algorithm, update_every=config.update_every,
-                  stream=config.stream, placement=placement)
+                  stream=config.stream, placement=placement, frozen=tuple(frozen))
 
 
 def is_placed(trainer):

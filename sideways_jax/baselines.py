@@ -24,10 +24,12 @@ from sideways_jax.tasks import TickTargets
 from sideways_jax.train_state import Options, TrainState, check_batch, start, window_ends
 
 
-def _one_window(opts: Options, params, opt_state, grads, valid):
-  """One optimizer step per module with the clip's gradient (if it had any loss)."""
+def _one_window(opts: Options, params, opt_state, grads, valid, frozen=frozenset()):
+  """One optimizer step per module with the clip's gradient (if it had any loss); frozen
+  modules take none."""
   window = updates.accumulate(updates.empty_window(params), grads,
-                              [valid] * len(params))
+                              [valid & (k not in frozen)
+                               for k in range(1, len(params) + 1)])
   params, opt_state, window, _, nonfinite = updates.close_window(
       opts.optimizers, params, opt_state, window, jnp.array(True))
   return params, opt_state, window, {'nonfinite': nonfinite[None], 'tick': jnp.zeros(
@@ -47,6 +49,7 @@ def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   pipeline = jax.lax.stop_gradient(state.pipeline)
 
   def loss_fn(params):
+    params = clk.hold_frozen(clock, params)
     buffers, sums = clk.forward_clock(clock, params, pipeline, state.clock, num_ticks, read,
                                       functools.partial(clk.loss_record, clock))
     loss, sums = bptt_loss(clock, sums)
@@ -55,7 +58,7 @@ def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   grads, (sums, pipeline) = jax.grad(loss_fn, has_aux=True)(state.params)
   has_loss = clock.total(sums['count']) > 0
   params, opt_state, window, trace = _one_window(opts, state.params, state.opt_state,
-                                                 grads, has_loss)
+                                                 grads, has_loss, clock.frozen)
   state = TrainState(params, opt_state, pipeline, window, state.clock + num_ticks,
                      state.step + 1)
   trace['grads'] = grads
@@ -93,6 +96,7 @@ def _same_frame_output(clock: clk.Clock, params, batch, index):
 
 def _frame_loss(clock: clk.Clock, params, batch, index):
   """The loss of one frame: the mean over its valid outputs (and its metric sums)."""
+  params = clk.hold_frozen(clock, params)
   sums = clk.loss_record(clock, *_same_frame_output(clock, params, batch, index))
   return sums['loss'] / jnp.maximum(clock.total(sums['count']), 1.), sums
 
@@ -107,7 +111,8 @@ def backprop_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
     grads, sums = jax.grad(functools.partial(_frame_loss, clock), has_aux=True)(
         params, batch, i)
     valid = clock.total(sums['count']) > 0
-    window = updates.accumulate(window, grads, [valid] * num_modules)
+    window = updates.accumulate(window, grads, [valid & (k not in clock.frozen)
+                                                for k in range(1, num_modules + 1)])
     params, opt_state, window, stepped, nonfinite = updates.close_window(
         opts.optimizers, params, opt_state, window, window_ends(opts, tick, num_frames - 1))
     trace = {'nonfinite': nonfinite, 'tick': tick}
@@ -160,6 +165,7 @@ def gpipe_ticks(clock: clk.Clock, batch) -> int:
 
 def gpipe_loss(clock: clk.Clock, params, batch):
   """GPipe's forward through its stage clock (fill / drain), and its loss."""
+  params = clk.hold_frozen(clock, params)
   num_frames = batch['frames'].shape[1]
   num_ticks, read = clk.tick_reader(batch, gpipe_ticks(clock, batch) - num_frames)
   frame = jax.ShapeDtypeStruct((batch['frames'].shape[0],) + tuple(batch['frames'].shape[2:]),
@@ -177,7 +183,7 @@ def gpipe_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   grads, (sums, frames_with_loss) = jax.grad(
       functools.partial(gpipe_loss, clock), has_aux=True)(state.params, batch)
   params, opt_state, window, trace = _one_window(opts, state.params, state.opt_state,
-                                                 grads, frames_with_loss > 0)
+                                                 grads, frames_with_loss > 0, clock.frozen)
   state = TrainState(params, opt_state, None, window,
                      state.clock + batch['frames'].shape[1], state.step + 1)
   trace['grads'] = grads

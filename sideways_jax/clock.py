@@ -28,6 +28,7 @@ class Clock(NamedTuple):
   router: object      # routing.LocalRouter or a placed router
   history: int        # frames the targets look back on (1 for classification)
   total: Callable = lambda x: x  # sums a count over the whole batch (data parallel)
+  frozen: frozenset = frozenset()  # the lowest modules, held fixed: forward only
 
 
 class TickInput(NamedTuple):
@@ -113,6 +114,9 @@ def network_tick(clock: Clock, params: Dict[int, object], buffers, frame_act, ta
   top = clock.network.num_modules
   for k in modules:
     inputs = clock.router.read_inputs(buffers, k, frame_act)
+    if k in clock.frozen:
+      ticks[k] = sw.frozen_tick(clock.fns[k - 1], params[k], inputs)
+      continue
     if k == top:
       loss_terms = lambda a, targets=targets: clock.task.loss_terms(a, targets)
       delta_fn = sw.top_delta(loss_terms, clock.total)
@@ -138,6 +142,13 @@ def loss_record(clock: Clock, activation, targets):
   per_example, mask = clock.task.loss_terms(activation, targets)
   mask = mask & activation.valid
   return metric_sums(clock.task, sw.LossTerms(None, per_example, mask), activation)
+
+
+def hold_frozen(clock: Clock, params):
+  """`params` with the frozen modules' behind a stop_gradient (exact baselines: no gradient
+  is computed for them)."""
+  return tuple(jax.lax.stop_gradient(p) if k in clock.frozen else p
+               for k, p in enumerate(params, start=1))
 
 
 def forward_clock(clock: Clock, params, buffers, first_index, num_ticks: int, read,

@@ -83,7 +83,7 @@ def checking_labels(fn: Callable, task, batch_arg: int) -> Callable:
 def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
           update_every: Union[int, str] = 1, reset: bool = True,
           drain: Optional[bool] = None, stream: bool = False,
-          diagnostics: bool = False, placement=None):
+          diagnostics: bool = False, placement=None, frozen=()):
   """Builds the trainer of `algorithm` for `network`, `task` and an optax `optimizer`.
 
   Args:
@@ -104,6 +104,10 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
     placement: a `Placement` (`sj.place(network, sj.make_mesh(stage=S, data=D))`): every
       module on its stage's devices, one compiled scan across the mesh (sideways, bptt,
       gpipe). The numbers are the single-device engine's. Returns a `PlacedTrainer`.
+    frozen: the lowest modules (1..m) held at their initial parameters: they only run
+      forward, no gradient is computed for them, and they never step (their optimizer
+      state stays untouched). Under Sideways on fast motion the gradients of the lowest
+      modules are many frames stale (docs/RESULTS.md); this is how to hold them.
 
   Returns:
     A `Trainer` whose `init`, `step` and `evaluate` are jitted and pure: `step` checks a
@@ -135,6 +139,11 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                      f'{update_every!r}.')
   drain = reset if drain is None else drain
   per_clip = update_every == 'clip'
+  frozen = tuple(sorted(set(int(k) for k in frozen)))
+  if frozen and (frozen[0] < 1 or frozen != tuple(range(1, len(frozen) + 1)) or
+                 len(frozen) >= network.num_modules):
+    raise ValueError(f'frozen={frozen}: frozen modules must be the lowest ones, 1..m with '
+                     f'm < {network.num_modules} (the top must train), e.g. frozen=(1, 2).')
   opts = Options(algorithm, updates.per_module(optimizer, network.num_modules),
                  1 if per_clip else update_every, per_clip, reset, drain, diagnostics)
   history = task.history_length(network)
@@ -145,7 +154,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
   output_shapes = lambda frame: network.output_shapes(frame.shape, frame.dtype)
   router = routing.LocalRouter(graph, output_shapes,
                                max(graph.fifo_length(0), history - 1))
-  clock = clk.Clock(network, graph, network.apply_fns(), task, router, history)
+  clock = clk.Clock(network, graph, network.apply_fns(), task, router, history,
+                    frozen=frozenset(frozen))
   with_pipeline = algorithm in ('sideways', 'bptt')
 
   def init(rng, batch) -> TrainState:
@@ -177,6 +187,7 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
     if algorithm == 'gpipe':
       graph = network.stage_graph(placement.stages)
     trainer = placed.build(network, task, opts, graph, history, placement,
+                           frozen=frozenset(frozen),
                            local_init=jax.jit(init), local_evaluate=evaluate,
                            local_empty=lambda frame: (router.empty(
                                frame, algorithm == 'sideways') if with_pipeline else None),

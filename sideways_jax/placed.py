@@ -63,7 +63,7 @@ class _Plan:
   """Static per-stage tables for one frame shape: routers, clocks, packing layouts."""
 
   def __init__(self, network, task, graph, history, placement: Placement, opts: Options,
-               with_messages: bool, params, frame):
+               with_messages: bool, params, frame, frozen=frozenset()):
     self.network, self.placement, self.opts = network, placement, opts
     self.abstract_params = params
     self.num, self.top = placement.num_stages, network.num_modules
@@ -73,7 +73,9 @@ class _Plan:
     self.routers = [StageRouter(graph, placement.stages, s, output_shapes, frame_fifo)
                     for s in range(self.num)]
     fns = network.apply_fns()
-    self.clocks = [clk.Clock(network, graph, fns, task, r, history) for r in self.routers]
+    self.clocks = [clk.Clock(network, graph, fns, task, r, history, frozen=frozen)
+                   for r in self.routers]
+    self.frozen = frozen
     self.modules = [r.modules for r in self.routers]
     # Parameters, and optimizer state + window, of every stage.
     opt_state = jax.eval_shape(lambda: [o.init(p) for o, p in zip(opts.optimizers, params)])
@@ -155,7 +157,8 @@ class _Plan:
       params = self.param_layouts[s].unpack(param_vecs)
       opt_state, _ = self.rest_layouts[s].unpack(rest_vecs)
       grads = self.param_layouts[s].unpack(grad_vecs)
-      window = updates.accumulate(updates.empty_window(params), grads, [has_loss] * len(mods))
+      window = updates.accumulate(updates.empty_window(params), grads,
+                                  [has_loss & (k not in self.frozen) for k in mods])
       params, opt_state, window, _, nonfinite = updates.close_window(
           [self.opts.optimizers[k - 1] for k in mods], params, opt_state, window,
           jnp.array(True))
@@ -290,6 +293,8 @@ def _forward_device(plan: _Plan, algorithm: str, num_data: int):
     mods = plan.modules[s]
     def branch(param_vecs, buffer_vecs, inbox_vecs, x, index):
       params = dict(zip(mods, plan.param_layouts[s].unpack(param_vecs)))
+      params = {k: jax.lax.stop_gradient(p) if k in plan.frozen else p
+                for k, p in params.items()}
       buffers = plan.unpack_buffers(s, buffer_vecs, inbox_vecs)
       clock = plan.clocks[s]
       frame_act = routing.frame_activation(x.frame, index, x.labels, x.video_ids,
@@ -393,6 +398,7 @@ def _global(mesh, spec, host):
 
 
 def build(network, task, opts: Options, graph, history, placement: Placement, *,
+          frozen=frozenset(),
           local_init: Callable, local_evaluate: Callable, local_empty: Callable,
           update_every) -> PlacedTrainer:
   """The placed trainer of `opts.algorithm` (sideways, bptt or gpipe) on `placement`."""
@@ -408,7 +414,7 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
       frame = jax.ShapeDtypeStruct(tuple(frame_shape), dtype)
       params = jax.eval_shape(lambda f: network.init(jax.random.PRNGKey(0), f), frame)
       plans[key] = _Plan(network, task, graph, history, placement, opts,
-                         algorithm == 'sideways', params, frame)
+                         algorithm == 'sideways', params, frame, frozen)
     return plans[key]
 
   def local_frame(batch):

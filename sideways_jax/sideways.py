@@ -103,6 +103,17 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
                     loss)
 
 
+def frozen_tick(apply_fn: Callable, params, inputs: Sequence[Activation]) -> ModuleTick:
+  """A frozen module's tick: its forward only. It takes no step, so it needs no gradient,
+  and nothing below it trains (frozen modules are the lowest ones), so it sends none: its
+  messages are invalid zeros."""
+  out = apply_fn(params, *(a.value for a in inputs))
+  activation = merge_metadata(inputs, out)
+  no = jnp.array(False)
+  messages = tuple(GradMessage(jnp.zeros_like(a.value), no, no) for a in inputs)
+  return ModuleTick(activation, jax.tree.map(jnp.zeros_like, params), no, messages, None)
+
+
 def from_messages(messages: Sequence[GradMessage]) -> Callable:
   """delta_fn of a lower module: the sum of its incoming messages."""
   delta = sum_messages(messages)

@@ -290,6 +290,34 @@ class OptionsTest(parameterized.TestCase):
       self.assertEqual(jax.tree.leaves(state.params)[0].dtype, jnp.float64)
 
 
+class FrozenTest(parameterized.TestCase):
+
+  @parameterized.parameters('sideways', 'bptt', 'backprop', 'gpipe')
+  def test_frozen_modules_equal_a_learning_rate_of_zero(self, algorithm):
+    net = conv_net(4, 'input')
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(0), (2, 6, 5, 5, 4)))
+    adam = optax.adam(1e-2)
+    zero = optax.chain(adam, optax.scale(0.))
+    held = sj.build(net, adam, sj.Classification(3), algorithm=algorithm, frozen=(1, 2))
+    scaled = sj.build(net, (zero, zero, adam, adam), sj.Classification(3),
+                      algorithm=algorithm)
+    a = held.init(jax.random.PRNGKey(0), batch)
+    b = scaled.init(jax.random.PRNGKey(0), batch)
+    start = a
+    for _ in range(2):
+      a, ma = held.step(a, batch)
+      b, mb = scaled.step(b, batch)
+    np.testing.assert_allclose(float(ma['loss']), float(mb['loss']), rtol=1e-5)
+    chex.assert_trees_all_close(a.params, b.params, atol=1e-6)
+    chex.assert_trees_all_equal(a.params[:2], start.params[:2])
+    chex.assert_trees_all_equal(a.opt_state[:2], start.opt_state[:2])  # never stepped
+
+  @parameterized.parameters((2,), (0,), (1, 2, 3))
+  def test_frozen_must_be_the_lowest_modules(self, *frozen):
+    with self.assertRaisesRegex(ValueError, 'lowest'):
+      sj.build(conv_net(3), optax.sgd(0.1), sj.Classification(3), frozen=frozen)
+
+
 class BadInputTest(parameterized.TestCase):
 
   def test_empty_network(self):

@@ -102,6 +102,13 @@ class PlacementEqualsEngineTest(parameterized.TestCase):
                               algorithm, batches=batches, stream=True)
     assert_same(self, ref, placed)
 
+  @parameterized.parameters('sideways', 'bptt', 'gpipe')
+  def test_frozen_low_modules(self, algorithm):
+    net = conv_net(4, skips='input')
+    ref, placed, _ = run_both(net, sj.Classification(3), clip_batch(), sj.make_mesh(2, 1),
+                              algorithm, frozen=(1, 2))
+    assert_same(self, ref, placed)
+
   @parameterized.parameters('sideways', 'bptt')
   def test_a_stream_moves_between_placements(self, algorithm):
     # Two chunks on 2 x 2 devices, unplaced (buffers included), placed again on 4 x 1 and

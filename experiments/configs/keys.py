@@ -58,8 +58,9 @@ KEYS = {
     'schedule': 'constant | cosine (decay to 1% over num_steps)',
     'warmup_steps': 'engine steps of linear warm-up from 0',
     'grad_clip': 'per-module global-norm gradient clip (0: off)',
-    'module_lr_scales': "per-module learning-rate multipliers, K comma-separated numbers "
-                        "('0,1,1' freezes module 1); empty: all 1",
+    'module_lr_scales': "per-module learning-rate multipliers, K comma-separated numbers; "
+                        "the lowest modules at 0 are frozen (forward only, no gradient: "
+                        "'0,0,1,1,1'); empty: all 1",
     'stage_devices': 'devices along the network: consecutive groups of modules, one per '
                      'device (on CPU: XLA_FLAGS=--xla_force_host_platform_device_count=N)',
     'data_devices': 'devices along the batch: the batch is split, gradients summed over '
