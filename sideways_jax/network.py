@@ -227,6 +227,7 @@ class Network:
   modules: Tuple[Callable, ...]
   skips: Tuple[SkipEdge, ...] = ()
   names: Union[Tuple[str, ...], None] = None
+  detach_main: Tuple[int, ...] = ()  # modules that read their main input via stop_gradient
 
   def __post_init__(self):
     object.__setattr__(self, 'modules', tuple(self.modules))
@@ -238,6 +239,11 @@ class Network:
                                               range(1, len(self.modules) + 1)))
     if len(self.names) != len(self.modules):
       raise ValueError(f'{len(self.names)} names for {len(self.modules)} modules.')
+    object.__setattr__(self, 'detach_main', tuple(int(k) for k in self.detach_main))
+    for k in self.detach_main:
+      if not 2 <= k <= len(self.modules):
+        raise ValueError(f'detach_main: module {k} has no module below it to detach; '
+                         f'use modules 2..{len(self.modules)}.')
     seen = set()
     for s in self.skips:
       label = f'skip {s.source}->{s.target}'
@@ -312,8 +318,11 @@ class Network:
   def _transform(self, k: int):
     edges = [e.skip for e in self.inputs(k)[1:]]
     body, name = self.modules[k - 1], self.names[k - 1]
+    detached = k in self.detach_main
 
     def module_fn(main, *skips):
+      if detached:  # no gradient back along the main edge (the skips still carry one)
+        main = jax.lax.stop_gradient(main)
       return body(_combine(main, skips, edges, name))
 
     return hk.without_apply_rng(hk.transform(module_fn))

@@ -27,6 +27,16 @@ class VggTest(parameterized.TestCase):
     out = sj.same_frame_forward(net, params, jax.numpy.ones((2, 16, 16, 1)))[-1]
     self.assertTrue(bool(((out > 0) & (out < 1)).all()))  # sigmoid output
 
+  @parameterized.parameters(('none', [0, 0, 1, 1, 1]), ('to_top', [1, 1, 1, 1, 1]))
+  def test_detach_stops_the_main_path_only(self, skips, expect_grad):
+    net = sj.models.vgg('small', num_classes=4, skips=skips, detach=2)
+    self.assertEqual(net.detach_main, (2, 3))
+    x = jax.random.normal(jax.random.PRNGKey(1), (2, 32, 32, 3))
+    params = net.init(jax.random.PRNGKey(0), x)
+    grads = jax.grad(lambda p: sj.same_frame_forward(net, p, x)[-1].sum())(params)
+    norms = [float(sum(jax.numpy.abs(l).sum() for l in jax.tree.leaves(g))) for g in grads]
+    self.assertEqual([int(n > 0) for n in norms], expect_grad)
+
   def test_bad_arguments(self):
     with self.assertRaisesRegex(ValueError, 'VGG size'):
       sj.models.vgg('huge')
@@ -34,6 +44,10 @@ class VggTest(parameterized.TestCase):
       sj.models.vgg('tiny', task='prediction')
     with self.assertRaisesRegex(ValueError, 'task'):
       sj.models.vgg('tiny', task='segmentation')
+    with self.assertRaisesRegex(ValueError, 'detach must be'):
+      sj.models.vgg('tiny', detach=3)
+    with self.assertRaisesRegex(ValueError, 'detach_main'):
+      sj.Network(sj.models.vgg('tiny').modules, detach_main=(1,))
 
 
 if __name__ == '__main__':

@@ -45,6 +45,8 @@ KEYS = {
     'model.name': 'a model of sideways_jax.models.MODELS (vgg)',
     'model.size': 'vgg: tiny (K=3) | small (K=5) | small_pool3 (K=5, one more pooling) | '
                   'base (K=8, VGG-8)',
+    'model.detach': 'vgg: the lowest N modules get no gradient along the main path (only '
+                    'through skips such as to_top); the same graph for every algorithm',
     'model.head_conv': 'vgg: channels of a 3x3 conv in the classifier before its pooling '
                        '(0: none)',
     'model.hidden': 'vgg: width of a hidden layer in the classifier head (0: none)',

@@ -87,7 +87,7 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
         task: str = 'classification', frame_shape: Optional[Tuple[int, int, int]] = None,
         skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None,
         norm: str = 'none', width: float = 1.0, pool: str = 'max',
-        convs_per_module: int = 1, head_conv: int = 0) -> Network:
+        convs_per_module: int = 1, head_conv: int = 0, detach: int = 0) -> Network:
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
@@ -106,6 +106,10 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
       K = ceil(convs / convs_per_module) + 1).
     head_conv: channels of a 3x3 conv + ReLU in the classifier before its pooling (0: none);
       the top module's gradient is exact under Sideways, so spatial work there is cheap.
+    detach: the lowest `detach` modules get no gradient along the main path: modules
+      2..detach+1 read their main input through a stop_gradient (`Network.detach_main`, a
+      property of the graph, so every algorithm trains it alike). With `to_top` skips they
+      still learn, from the top's globally pooled (spatially uniform) gradient.
 
   Example:
     net = vgg('small', num_classes=8, skips='input')
@@ -125,6 +129,9 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
   size = [(max(1, int(round(c * width))), p) for c, p in size]
   groups = [size[i:i + convs_per_module] for i in range(0, len(size), convs_per_module)]
   modules = [_conv_module(g, f'block{i + 1}', norm, pool) for i, g in enumerate(groups)]
+  if not isinstance(detach, int) or not 0 <= detach < len(groups) + 1:
+    raise ValueError(f'detach must be an integer in [0, {len(groups)}], got {detach!r}.')
+  detach_main = tuple(range(2, detach + 2))
   names = [f'conv{i + 1}' for i in range(len(groups))]
   if task == 'classification':
     modules.append(_classifier(num_classes, hidden, head_conv))
@@ -136,4 +143,5 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     names.append('decoder')
   else:
     raise ValueError(f'Unknown task {task!r}; use "classification" or "prediction".')
-  return Network(tuple(modules), names=tuple(names)).with_skips(skips)
+  return Network(tuple(modules), names=tuple(names),
+                 detach_main=detach_main).with_skips(skips)
