@@ -5,7 +5,8 @@
 
 A sweep file defines `RUNS`: a dict name -> {config key: value} (dotted keys, as on the
 command line), and optionally `CONFIG` (the config file, default
-experiments/configs/default.py) and `SEEDS` (run every entry once per seed, the workdir
+experiments/configs/default.py; an entry's own `'config'` key, e.g.
+`'experiments/configs/default.py:appearance'`, overrides it for that entry) and `SEEDS` (run every entry once per seed, the workdir
 named `NAME/seed_S`). Each run is `python -m experiments.train` in its own workdir
 `ROOT/NAME[/seed_S]`; a run counts as finished when its workdir holds `result.json`
 (written by the launcher at the end), so a sweep can be stopped and restarted over several
@@ -51,6 +52,8 @@ def expand(module):
 
 
 def command(config_file, workdir, overrides):
+  overrides = dict(overrides)
+  config_file = overrides.pop('config', config_file)  # an entry's own config file / variant
   args = [sys.executable, '-m', 'experiments.train', f'--config={config_file}',
           f'--workdir={workdir}']
   for key, value in overrides.items():

@@ -39,6 +39,8 @@ class SweepTest(absltest.TestCase):
     cmd = sweep.command('cfg.py', '/w', runs[0][2])
     self.assertIn('--config.num_steps=3', cmd)
     self.assertIn('--config.seed=0', cmd)
+    cmd = sweep.command('cfg.py', '/w', {'config': 'cfg.py:appearance', 'seed': 1})
+    self.assertEqual(cmd[3:], ['--config=cfg.py:appearance', '--workdir=/w', '--config.seed=1'])
     _write_run(os.path.join(self.dir, 'a', 'seed_0'), [(1, 1., 0.5)])
     self.assertTrue(sweep.finished(os.path.join(self.dir, 'a', 'seed_0')))
     self.assertFalse(sweep.finished(os.path.join(self.dir, 'a', 'seed_1')))
