@@ -1,0 +1,19 @@
+"""docs/RESULTS.md, `motion` rows: the default config (Skip-Sideways, VGG-small with input
+skips, modules 1-2 frozen, one Adam step per clip at 3e-3, 1500 steps) beside bptt and
+per-frame backprop on the same graph and budget, plain Sideways (no skips), and bptt on
+the full graph (nothing frozen: the upper bound of this network).
+
+  python -m experiments.sweep --sweep=experiments/sweeps/results_motion.py \\
+      --root=workdirs/results_motion --parallel=2
+  python -m experiments.report --sweep=experiments/sweeps/results_motion.py \\
+      --root=workdirs/results_motion --out=docs/results/motion
+"""
+SEEDS = (0, 1, 2)
+_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
+RUNS = {
+    'skip_sideways': dict(_BASE),
+    'bptt': {**_BASE, 'algorithm': 'bptt'},
+    'backprop': {**_BASE, 'algorithm': 'backprop'},
+    'sideways_no_skips': {**_BASE, 'skips': 'none'},
+    'bptt_full_graph': {**_BASE, 'algorithm': 'bptt', 'module_lr_scales': ''},
+}
