@@ -61,7 +61,8 @@ def make_optimizer(config, num_modules=1):
 
 
 def module_lr_scales(config, num_modules):
-  """`module_lr_scales` ('0,1,1': module 1 frozen) as K floats, or None (all 1)."""
+  """`module_lr_scales` as K floats, or None (all 1): up to K numbers from module 1 up,
+  the modules not named at 1 ('0,0': modules 1 and 2 frozen, whatever K is)."""
   text = config.get('module_lr_scales', '')
   if not text:
     return None
@@ -69,11 +70,12 @@ def module_lr_scales(config, num_modules):
     scales = tuple(float(v) for v in str(text).split(','))
   except ValueError:
     scales = ()
-  if len(scales) != num_modules or any(not v >= 0 for v in scales):
-    raise checks.ConfigError('module_lr_scales', text, f'needs {num_modules} comma-separated '
-                             'numbers >= 0, one per module',
-                             "e.g. '" + ','.join(['1'] * num_modules) + "'")
-  return scales
+  if not 1 <= len(scales) <= num_modules or any(not v >= 0 for v in scales):
+    raise checks.ConfigError('module_lr_scales', text, f'needs 1 to {num_modules} '
+                             'comma-separated numbers >= 0, from module 1 up (the rest are 1)',
+                             "e.g. '0,0' (modules 1-2 frozen) or '" +
+                             ','.join(['1'] * num_modules) + "'")
+  return scales + (1.0,) * (num_modules - len(scales))
 
 
 def _dataset(config, split):

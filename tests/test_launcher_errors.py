@@ -68,6 +68,12 @@ class CommandLineTest(parameterized.TestCase):
        "update_every='clip'", 'integer'),
       ('gpipe_stream', ['--config.algorithm=gpipe', '--config.stream=True'],
        'stream=True', 'gpipe'),
+      ('lr_scales_too_many', ['--config.module_lr_scales=0,1,1,1'],
+       "module_lr_scales='0,1,1,1'", '1 to 3'),
+      ('lr_scales_negative', ['--config.module_lr_scales=-1'], "module_lr_scales='-1'",
+       '>= 0'),
+      ('lr_scales_not_numbers', ['--config.module_lr_scales=a,b'], "module_lr_scales='a,b'",
+       "'0,0'"),
       ('typo', ['--config.learning_rte=1'], 'learning_rte', '--config.learning_rate'),
       ('old_kwargs_key', ['--config.dataset.kwargs.level=dynamics'],
        'dataset.kwargs.level', '--config.dataset.level'),
@@ -119,7 +125,7 @@ class CommandLineTest(parameterized.TestCase):
   def test_help_lists_every_key_and_print_config_dumps_a_variant(self):
     proc = _run(['--help'])
     self.assertEqual(proc.returncode, 0, proc.stderr)
-    for key in ('learning_rate = 0.0003  # peak learning rate', 'dataset.level',
+    for key in ('learning_rate = 0.003  # peak learning rate', 'dataset.level',
                 'update_every', 'model.hidden', '--print_config'):
       self.assertIn(key, proc.stdout)
     proc = _run(['--config=experiments/configs/default.py:ucf101', '--print_config',

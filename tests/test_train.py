@@ -153,6 +153,15 @@ class TrainTest(TmpDirs):
     for x, y in zip(jax.tree.leaves(a.params), jax.tree.leaves(b.params)):
       np.testing.assert_allclose(np.asarray(x), np.asarray(y), atol=1e-6)
 
+  def test_module_lr_scales_name_modules_from_the_bottom(self):
+    self.assertIsNone(builders.module_lr_scales(tiny(module_lr_scales=''), 3))
+    self.assertEqual(builders.module_lr_scales(tiny(module_lr_scales='0,0'), 5),
+                     (0., 0., 1., 1., 1.))
+    self.assertEqual(builders.module_lr_scales(tiny(module_lr_scales='0,.5,1'), 3),
+                     (0., .5, 1.))
+    with self.assertRaisesRegex(checks.ConfigError, '1 to 3'):
+      builders.module_lr_scales(tiny(module_lr_scales='0,0,0,0'), 3)
+
   def test_frame_prediction_on_moving_digits(self):
     config = default.get_config('moving_digits')
     config.update(num_steps=2, batch_size=2, frames_per_clip=6, eval_every=2, log_every=1,

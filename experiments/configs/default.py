@@ -59,7 +59,7 @@ def _base():
   config.grad_clip = 0.0           # per-module global-norm clip; 0 = off
   # Per-module learning-rate multipliers; 0 freezes a module (no VJP, no step). Modules 1-2
   # of VGG-small are frozen: their Sideways gradient refers to frames 6-8 ticks old (RESULTS).
-  config.module_lr_scales = '0,0,1,1,1'
+  config.module_lr_scales = '0,0'
   config.stage_devices = 1         # devices along the network (one module group each)
   config.data_devices = 1          # devices along the batch
   config.placement_groups = 'params'  # params | cost: how modules are grouped per device
@@ -94,7 +94,8 @@ def moving_digits():
 
 def tiny():
   """The default shrunk to seconds: VGG-tiny (K=3), 16x16 frames, 6-frame clips, 4 steps,
-  a checkpoint every 2. For tests and smoke checks, not for results."""
+  a checkpoint every 2; nothing frozen and a step every tick (the engine's full path).
+  For tests and smoke checks, not for results."""
   config = _base()
   config.num_steps = 4
   config.batch_size = 2
@@ -105,6 +106,8 @@ def tiny():
   config.eval_clips = 4
   config.model.size = 'tiny'
   config.module_lr_scales = ''     # K = 3: nothing frozen
+  config.update_every = 1          # a step every tick (works with stream=True too)
+  config.learning_rate = 3e-4
   config.dataset.resolution = 16
   config.dataset.num_clips = 16
   return config

@@ -36,6 +36,8 @@ KEYS = {
     'dataset.num_digits': 'moving_digits: digits per clip (1 or 2)',
     'dataset.fold': 'official train/test split (1, 2 or 3)',
     'dataset.temporal_stride': 'take every n-th frame of the video',
+    'dataset.short_side': 'video files: resize the short side to this before cropping '
+                          '(default 8/7 of resolution; = resolution keeps the whole frame)',
     'dataset.flip': 'random horizontal flips of training clips; a flip turns left into '
                     'right, so turn it off for direction-sensitive classes',
     'dataset.num_workers': 'threads decoding video (0: in the training thread)',
@@ -60,9 +62,10 @@ KEYS = {
     'schedule': 'constant | cosine (decay to 1% over num_steps)',
     'warmup_steps': 'engine steps of linear warm-up from 0',
     'grad_clip': 'per-module global-norm gradient clip (0: off)',
-    'module_lr_scales': "per-module learning-rate multipliers, K comma-separated numbers; "
-                        "the lowest modules at 0 are frozen (forward only, no gradient: "
-                        "'0,0,1,1,1'); empty: all 1",
+    'module_lr_scales': "per-module learning-rate multipliers, 1 to K comma-separated "
+                        "numbers from module 1 up (modules not named: 1); the lowest "
+                        "modules at 0 are frozen (forward only, no VJP, no step: '0,0'); "
+                        "empty: all 1",
     'stage_devices': 'devices along the network: consecutive groups of modules, one per '
                      'device (on CPU: XLA_FLAGS=--xla_force_host_platform_device_count=N)',
     'data_devices': 'devices along the batch: the batch is split, gradients summed over '
