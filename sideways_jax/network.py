@@ -323,6 +323,8 @@ class Network:
     def module_fn(main, *skips):
       if detached:  # no gradient back along the main edge (the skips still carry one)
         main = jax.lax.stop_gradient(main)
+      if getattr(body, 'combines_skips', False):  # the module reads its skips itself
+        return body(main, *skips)
       return body(_combine(main, skips, edges, name))
 
     return hk.without_apply_rng(hk.transform(module_fn))

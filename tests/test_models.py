@@ -27,6 +27,18 @@ class VggTest(parameterized.TestCase):
     out = sj.same_frame_forward(net, params, jax.numpy.ones((2, 16, 16, 1)))[-1]
     self.assertTrue(bool(((out > 0) & (out < 1)).all()))  # sigmoid output
 
+  def test_decoder_reads_an_input_skip_at_full_resolution_and_starts_by_copying_it(self):
+    net = sj.models.vgg('small', task='prediction', frame_shape=(32, 32, 1),
+                        skips='input:aligned')
+    x = (jax.random.uniform(jax.random.PRNGKey(1), (2, 32, 32, 1)) > 0.8).astype('float32')
+    params = net.init(jax.random.PRNGKey(0), x)
+    decoder = params[-1]
+    self.assertIn('copy_gain1', str(jax.tree_util.tree_structure(decoder)))
+    self.assertEqual(decoder['decoder_skip1_conv']['w'].shape[:2], (3, 3))
+    out = sj.same_frame_forward(net, params, x)[-1]
+    mse = lambda a: float(jax.numpy.mean((a - x) ** 2))
+    self.assertLess(mse(out), mse(jax.numpy.zeros_like(x)) / 4)
+
   @parameterized.parameters(('none', [0, 0, 1, 1, 1]), ('to_top', [1, 1, 1, 1, 1]))
   def test_detach_stops_the_main_path_only(self, skips, expect_grad):
     net = sj.models.vgg('small', num_classes=4, skips=skips, detach=2)

@@ -70,16 +70,43 @@ def _classifier(num_classes: int, hidden: Optional[int], head_conv: int = 0):
   return module
 
 
+def _resize_to(x, height, width, label):
+  """Nearest upsampling or block-mean pooling of `x` to height x width (integer factors)."""
+  h, w = x.shape[1:3]
+  if h <= height and w <= width and height % h == 0 and width % w == 0:
+    return jnp.repeat(jnp.repeat(x, height // h, axis=1), width // w, axis=2)
+  if h % height == 0 and w % width == 0:
+    return x.reshape(x.shape[0], height, h // height, width, w // width,
+                     x.shape[-1]).mean(axis=(2, 4))
+  raise ValueError(f'{label}: feature map {x.shape[1:3]} does not divide the frame '
+                   f'{height}x{width}.')
+
+
 def _decoder(frame_shape: Tuple[int, int, int]):
+  """Upsample to the frame, 3x3 conv + ReLU, 3x3 conv, sigmoid. Skips are read at the
+  frame's resolution (each through its own 3x3 conv), not pooled down to the main input;
+  a skip shaped like the frame (an input skip) also feeds the output logits through a
+  per-channel gain, initialised so that the decoder starts by copying that frame: with
+  an aligned input skip, the copy-last-frame baseline is where training starts."""
   height, width, channels = frame_shape
-  def module(x):
-    fh, fw = height // x.shape[1], width // x.shape[2]
-    if fh * x.shape[1] != height or fw * x.shape[2] != width:
-      raise ValueError(f'decoder: feature map {x.shape[1:3]} does not divide the frame '
-                       f'{height}x{width}.')
-    x = jnp.repeat(jnp.repeat(x, fh, axis=1), fw, axis=2)
-    x = jax.nn.relu(Conv2D(16, 3, name='decoder_conv')(x))
-    return jax.nn.sigmoid(Conv2D(channels, 3, name='decoder_out')(x))
+
+  def module(x, *skips):
+    x = _resize_to(x, height, width, 'decoder')
+    h = Conv2D(16, 3, name='decoder_conv')(x)
+    copies = []
+    for i, s in enumerate(skips):
+      s = _resize_to(s, height, width, f'decoder skip {i + 1}')
+      h = h + Conv2D(16, 3, name=f'decoder_skip{i + 1}_conv')(s)
+      if s.shape[-1] == channels:
+        copies.append(s)
+    logits = Conv2D(channels, 3, name='decoder_out')(jax.nn.relu(h))
+    for i, s in enumerate(copies):
+      gain = hk.get_parameter(f'copy_gain{i + 1}', (channels,), s.dtype,
+                              init=hk.initializers.Constant(10.))
+      logits = logits + gain * (s - 0.5)  # sigmoid(10 (s - 0.5)) ~ s for s in {0, 1}
+    return jax.nn.sigmoid(logits)
+
+  module.combines_skips = True
   return module
 
 
