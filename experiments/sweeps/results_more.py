@@ -1,0 +1,20 @@
+"""docs/RESULTS.md, the rows beside `motion`, all with the default regime (modules 1-2
+frozen, one Adam step per clip at 3e-3):
+- dynamics (>= 3 frames per class): Skip-Sideways vs bptt, 1 seed;
+- the motion set as UCF101-layout video files (`default.py:motion_files`, only dataset keys
+  changed), Skip-Sideways, 1 seed. Needs the export first:
+    python -m sideways_jax.data.export --dataset=temporal_actions --level=motion \\
+        --root=/tmp/motion_ucf --train_clips=8192 --test_clips=512
+
+  python -m experiments.sweep --sweep=experiments/sweeps/results_more.py \\
+      --root=workdirs/results_more --parallel=2
+"""
+import os
+
+_ROOT = os.environ.get('MOTION_FILES_ROOT', '/tmp/motion_ucf')
+_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
+RUNS = {}
+RUNS['dynamics_skip_sideways'] = {**_BASE, 'dataset.level': 'dynamics'}
+RUNS['dynamics_bptt'] = {**_BASE, 'dataset.level': 'dynamics', 'algorithm': 'bptt'}
+RUNS['motion_files_skip_sideways'] = {**_BASE, 'dataset.root': _ROOT,
+                                      'config': 'experiments/configs/default.py:motion_files'}
