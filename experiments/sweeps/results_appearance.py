@@ -1,5 +1,5 @@
 """docs/RESULTS.md, `appearance` row (the class is visible in every frame): Skip-Sideways
-vs per-frame backprop on the same graph, the default regime, 800 steps, 3 seeds.
+vs per-frame backprop on the same graph, the default regime, 500 steps, 3 seeds.
 
   python -m experiments.sweep --sweep=experiments/sweeps/results_appearance.py \\
       --root=workdirs/results_appearance --parallel=2
@@ -8,7 +8,7 @@ vs per-frame backprop on the same graph, the default regime, 800 steps, 3 seeds.
 """
 CONFIG = 'experiments/configs/default.py:appearance'
 SEEDS = (0, 1, 2)
-_BASE = {'num_steps': 800, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0}
+_BASE = {'num_steps': 500, 'eval_every': 100, 'log_every': 100, 'checkpoint_every': 0}
 RUNS = {
     'skip_sideways': dict(_BASE),
     'backprop': {**_BASE, 'algorithm': 'backprop'},

@@ -1,7 +1,7 @@
 """docs/RESULTS.md, future frames on the embedded moving digits (`default.py:moving_digits`,
 32x32, 20 frames, the default regime): Skip-Sideways with aligned input skips (legal for
 prediction: each module reads the input frame its main input came from) vs plain
-Sideways, 3 seeds, 800 steps; every eval also scores copy-last-frame.
+Sideways, 3 seeds, 600 steps; every eval also scores copy-last-frame.
 
   python -m experiments.sweep --sweep=experiments/sweeps/results_digits.py \\
       --root=workdirs/results_digits --parallel=2
@@ -11,7 +11,7 @@ Sideways, 3 seeds, 800 steps; every eval also scores copy-last-frame.
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'
 SEEDS = (0, 1, 2)
-_BASE = {'num_steps': 800, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0}
+_BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0}
 RUNS = {
     'skip_sideways_aligned_input': {**_BASE, 'skips': 'input:aligned'},
     'sideways_no_skips': dict(_BASE),

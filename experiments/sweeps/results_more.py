@@ -1,5 +1,6 @@
 """docs/RESULTS.md, the rows beside `motion`, all with the default regime (modules 1-2
 frozen, one Adam step per clip at 3e-3):
+- bptt on the full graph (nothing frozen: this network's upper bound on motion), 1 seed;
 - dynamics (>= 3 frames per class): Skip-Sideways vs bptt, 1 seed;
 - the motion set as UCF101-layout video files (`default.py:motion_files`, only dataset keys
   changed), Skip-Sideways, 1 seed. Needs the export first:
@@ -14,6 +15,7 @@ import os
 _ROOT = os.environ.get('MOTION_FILES_ROOT', '/tmp/motion_ucf')
 _BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
 RUNS = {}
+RUNS['motion_bptt_full_graph'] = {**_BASE, 'algorithm': 'bptt', 'module_lr_scales': ''}
 RUNS['dynamics_skip_sideways'] = {**_BASE, 'dataset.level': 'dynamics'}
 RUNS['dynamics_bptt'] = {**_BASE, 'dataset.level': 'dynamics', 'algorithm': 'bptt'}
 RUNS['motion_files_skip_sideways'] = {**_BASE, 'dataset.root': _ROOT,
