@@ -88,11 +88,13 @@ def plot(records, names, path):
             ('cosine_kernels', 'cosine, kernels only (moving)'),
             ('cosine_static', 'cosine, static control (theorem: 1)'),
             ('bptt_norm', '|g| bptt (solid) and Sideways (dashed)'),
-            ('dead_fraction', 'fraction of dead channels'),
+            ('dead_fraction', 'fraction of dead channels (conv modules)'),
             ('effective_step', '|step| / |theta| per training step')]
   for ax, (key, title) in zip(axes.flat, panels):
     values = series(key)
     for k, name in enumerate(names):
+      if key == 'dead_fraction' and k == len(names) - 1:
+        continue  # the top module's outputs (logits, a frame) are not ReLU units
       ax.plot(steps, values[:, k], color=colours[k], label=name)
       if key == 'bptt_norm':
         ax.plot(steps, series('sideways_norm')[:, k], '--', color=colours[k])

@@ -55,12 +55,14 @@ def summarise(module, root, metric, target):
     evals, result = read_run(os.path.join(root, suffix))
     entry = by_name.setdefault(name, {'finals': [], 'curves': [], 'missing': [],
                                       'steps_to_target': [], 'seconds_to_target': [],
-                                      'train_time_s': []})
+                                      'train_time_s': [], 'copy_last_mse': []})
     if result is None:
       entry['missing'].append(suffix)
       continue
     entry['finals'].append(result[metric])
     entry['train_time_s'].append(result.get('train_time_s'))
+    if 'copy_last_mse' in result:  # prediction: the copy-last-frame baseline on the same clips
+      entry['copy_last_mse'].append(result['copy_last_mse'])
     entry['curves'].append([(r['step'], r.get('train_time_s'), r.get(metric))
                             for r in evals])
     step, seconds = first_crossing(evals, metric, target)
@@ -95,12 +97,17 @@ def plot(summary, path):
       if len(curves) > 1:
         ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2)
   metric = summary['metric']
+  copy_last = [v for e in summary['runs'].values() for v in e.get('copy_last_mse', [])]
   for ax, xlabel in ((axes[0], 'step (one batch of clips)'),
                      (axes[1], 'training time, minutes (this machine, compile included)')):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(f'held-out {metric}')
-    ax.axhline(summary['target'], color='grey', lw=0.5, ls='--')
-    ax.set_ylim(0, 1.02)
+    if 'accuracy' in metric:
+      ax.axhline(summary['target'], color='grey', lw=0.5, ls='--')
+      ax.set_ylim(0, 1.02)
+    if copy_last and metric == 'mse':
+      ax.axhline(float(np.mean(copy_last)), color='black', lw=1, ls='--',
+                 label='copy last frame')
   axes[0].legend(fontsize=7)
   fig.tight_layout()
   fig.savefig(path, dpi=100)
