@@ -6,6 +6,8 @@
 
 Variants (each function's docstring says what it runs and what it costs):
   (none)         Skip-Sideways on the embedded temporal action set, level `motion`
+  bptt           the same graph, data and budget trained by bptt (the exact baseline)
+  motion_files   the default reading the motion set exported as UCF101-layout video files
   appearance     the appearance control set (class visible in every frame)
   moving_digits  future-frame prediction on embedded bouncing digits
   tiny           a seconds-long run of the default on tiny clips (tests, smoke checks)
@@ -63,6 +65,14 @@ def _base():
   config.stage_devices = 1         # devices along the network (one module group each)
   config.data_devices = 1          # devices along the batch
   config.placement_groups = 'params'  # params | cost: how modules are grouped per device
+  return config
+
+
+def bptt():
+  """The default's exact baseline: bptt on the same graph (modules 1-2 frozen, input skips),
+  data and budget, one Adam step per clip at 3e-3 (benchmarks/learning.py uses it)."""
+  config = _base()
+  config.algorithm = 'bptt'
   return config
 
 
@@ -229,7 +239,7 @@ def motion_files():
   return config
 
 
-VARIANTS = {'appearance': appearance, 'motion_files': motion_files, 'moving_digits': moving_digits, 'tiny': tiny,
+VARIANTS = {'bptt': bptt, 'appearance': appearance, 'motion_files': motion_files, 'moving_digits': moving_digits, 'tiny': tiny,
             'ucf101': ucf101, 'hmdb51': hmdb51, 'kinetics600': kinetics600,
             'moving_mnist': moving_mnist}
 
