@@ -141,6 +141,8 @@ def _real(name, **dataset):
   config.eval_clips = 1024
   config.dataset = ml_collections.ConfigDict({
       'name': name, 'root': config_dict.placeholder(str), 'resolution': 112,
+      # Random horizontal flips of training clips are ON here (the datasets' convention);
+      # a flip turns left into right: --config.dataset.flip=False when direction matters.
       'temporal_stride': 2, 'flip': True, 'num_workers': 4, **dataset})
   return config
 
@@ -150,11 +152,12 @@ def _real(name, **dataset):
 # 16-frame clip takes 16 + 7 drain ticks, so a step of 8 clips is ~2.3 TFLOP. At a
 # sustained 20 TFLOP/s (float32 on a current datacenter GPU) that is ~0.12 s of compute per
 # step; video decoding (PyAV, `dataset.num_workers` threads) often sets the pace instead:
-# `python -m benchmarks.run --only data_decode` measures it. On a 2-core CPU a step takes
+# `python -m benchmarks.run --only decode_clips_per_s` measures it. On a 2-core CPU a step takes
 # minutes, so these configs are for an accelerator.
 
 def ucf101():
   """UCF101 (101 classes, 9537 train / 3783 test videos in fold 1) from local files.
+  Training clips are flipped horizontally at random (--config.dataset.flip=False: off).
 
     --config=experiments/configs/default.py:ucf101 --config.dataset.root=/data/ucf101
 
@@ -168,6 +171,7 @@ def ucf101():
 
 def hmdb51():
   """HMDB51 (51 classes, 3570 train / 1530 test videos in fold 1) from local files.
+  Training clips are flipped horizontally at random (--config.dataset.flip=False: off).
 
     --config=experiments/configs/default.py:hmdb51 --config.dataset.root=/data/hmdb51
 
@@ -182,6 +186,7 @@ def hmdb51():
 
 def kinetics600():
   """Kinetics-600 (600 classes, ~390k train videos; our 'test' is the on-disk `val`).
+  Training clips are flipped horizontally at random (--config.dataset.flip=False: off).
 
     --config=experiments/configs/default.py:kinetics600 --config.dataset.root=/data/k600
 
