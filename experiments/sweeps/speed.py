@@ -12,7 +12,7 @@ step every tick at 3e-4 (the schedule that learned without freezing), bptt at 3e
 _BASE = {'num_steps': 800, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
          'module_lr_scales': ''}
 RUNS = {}
-for _speed in (0.25, 0.5, 1.0, 2.0):
+for _speed in (0.25, 0.5, 1.0):
   RUNS[f'sw_speed{_speed}'] = {**_BASE, 'dataset.speed': _speed, 'update_every': 1,
                                'learning_rate': 3e-4}
   RUNS[f'bptt_speed{_speed}'] = {**_BASE, 'dataset.speed': _speed, 'algorithm': 'bptt'}
