@@ -110,7 +110,9 @@ class FramePrediction(NamedTuple):
       target = records['target']
       flat = lambda x: x.reshape((-1,) + x.shape[2:])
       mse = jnp.square(pred - target).reshape(m.shape + (-1,)).mean(-1)
-      psnr = pix.psnr(flat(pred), flat(target)).reshape(m.shape)
+      # PSNR (peak 1) per frame, capped at 100 dB: a frame predicted exactly (copy-last on a
+      # still frame) would be inf and make the mean inf (and inf * 0 NaN on masked ticks).
+      psnr = -10. * jnp.log10(jnp.maximum(mse, 1e-10))
       ssim = pix.ssim(flat(pred), flat(target)).reshape(m.shape)
       return [(x * m).sum() / count for x in (mse, psnr, ssim)]
     mse, psnr, ssim = frame_metrics(records['prediction'])

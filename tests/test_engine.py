@@ -233,6 +233,18 @@ class AlgorithmsTest(parameterized.TestCase):
     self.assertBetween(float(evaluation['copy_last_mse']), min(diffs) - 1e-6,
                        max(diffs) + 1e-6)
 
+  def test_psnr_stays_finite_when_a_frame_is_predicted_exactly(self):
+    # A still clip: copy-last is exact on every frame, so its PSNR is the 100 dB cap.
+    net = sj.models.vgg('tiny', task='prediction', frame_shape=(8, 8, 1))
+    still = jnp.broadcast_to(jax.random.uniform(jax.random.PRNGKey(0), (2, 1, 8, 8, 1)),
+                             (2, 6, 8, 8, 1))
+    trainer = sj.build(net, optax.adam(1e-2), sj.FramePrediction(), algorithm='sideways')
+    state = trainer.init(jax.random.PRNGKey(0), clip_batch(still))
+    evaluation = trainer.evaluate(state.params, clip_batch(still))
+    self.assertEqual(float(evaluation['copy_last_mse']), 0.)
+    self.assertAlmostEqual(float(evaluation['copy_last_psnr']), 100., places=3)
+    self.assertTrue(np.isfinite(float(evaluation['psnr'])))
+
   def test_prediction_target_is_next_frame(self):
     # A frame-clock output at tick t mixes frame t-K+1; its target is frame t-K+2. A
     # decoder that outputs zeros has mse = mean(target^2).
