@@ -124,7 +124,12 @@ def main(argv):
     json.dump(summary, f, indent=1)
   plot(summary, _OUT.value + '.png')
   for name, entry in summary['runs'].items():
-    text = (f'{entry["mean"]:.3f} +- {entry["std"] or 0:.3f}' if entry['n'] else 'missing')
+    if not entry['n']:
+      text = 'missing'
+    elif entry['std'] is None:
+      text = f'{entry["mean"]:.3f} (one seed: no std)'
+    else:
+      text = f'{entry["mean"]:.3f} +- {entry["std"]:.3f}'
     print(f'{name:40s} {metric} {text} (n={entry["n"]}, missing {len(entry["missing"])})')
 
 
