@@ -100,11 +100,16 @@ def appearance():
 def moving_digits():
   """Future-frame prediction on embedded bouncing digits (Moving-MNIST-like, no download):
   the decoder head predicts the next frame; evaluation reports MSE / PSNR / SSIM beside the
-  copy-last-frame baseline. Plain Sideways (a fresh input skip into the top module would
-  let it see the frame it must predict). 32x32, 20 frames; no result recorded yet."""
+  copy-last-frame baseline. Skip-Sideways with aligned input skips (each module also reads
+  the input frame its main input came from; a fresh one into the top would show it the
+  frame it must predict), Adam at 3e-4 per clip. 32x32, 20 frames.
+  Measured (docs/RESULTS.md, 3 seeds, 600 steps): MSE 0.040 +- 0.001 against copy-last
+  0.046; at 3e-3 one seed of three collapsed to an all-black output (0.048 +- 0.004).
+  """
   config = _base()
   config.task = 'prediction'
-  config.skips = 'none'
+  config.skips = 'input:aligned'
+  config.learning_rate = 3e-4
   config.frames_per_clip = 20
   config.center_frames = False
   config.dataset = ml_collections.ConfigDict({
