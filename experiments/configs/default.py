@@ -21,7 +21,7 @@ Override any key on the command line, e.g. the baselines on the same network and
 Default, measured (docs/RESULTS.md, 3 seeds): held-out clip accuracy 0.686 +- 0.024 on
 `motion` after 1500 steps (chance 0.125; bptt on the same graph 0.747 +- 0.040), in about
 8 minutes of training per run on this 2-core CPU with two runs side by side, one core each
-(600 steps took 2 minutes alone on both cores, so 1500 steps take about 5)
+(alone on both cores, 600 steps took 2 minutes in benchmarks/learning.py --quick)
 (re-run: python -m experiments.sweep --sweep=experiments/sweeps/results_motion.py
 --root=workdirs/results_motion --parallel=2). The project's target (>= 0.90 within 10
 minutes) is not reached yet.
