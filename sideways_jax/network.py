@@ -164,24 +164,29 @@ class _Pointwise(hk.Module):
     return jnp.einsum('bhwc,cd->bhwd', x, w[0, 0]) + b
 
 
+def resize_spatial(x, height, width, label):
+  """`x` [B, H, W, C] at height x width by an integer factor: block means to pool (the same
+  as VALID average pooling, with a VJP that is a broadcast: reduce_window's is slow inside
+  lax.scan on XLA:CPU) or nearest repeats to upsample."""
+  h, w = x.shape[1:3]
+  if (h, w) == (height, width):
+    return x
+  if h >= height and w >= width and not h % height and not w % width:
+    return x.reshape(x.shape[0], height, h // height, width, w // width,
+                     x.shape[-1]).mean(axis=(2, 4))
+  if h <= height and w <= width and not height % h and not width % w:
+    return jnp.repeat(jnp.repeat(x, height // h, axis=1), width // w, axis=2)
+  raise ValueError(f'{label}: cannot resize {h}x{w} to {height}x{width} by an integer factor '
+                   '(one does not divide the other).')
+
+
 def _project(x, shape, name):
   """Learned projection of a skip input `x` to `shape` (batch dim included)."""
   if x.shape == shape:
     return x
   with hk.experimental.name_scope(name):
     if len(shape) == 4 and x.ndim == 4:
-      h, w = x.shape[1:3]
-      th, tw = shape[1:3]
-      if h >= th and w >= tw:
-        if h % th or w % tw:
-          raise ValueError(f'{name}: cannot pool {x.shape} to {shape} by an integer factor.')
-        # Block means by reshape: the same as VALID average pooling, with a VJP that is a
-        # broadcast (reduce_window's is slow inside lax.scan on XLA:CPU).
-        x = x.reshape(x.shape[0], th, h // th, tw, w // tw, x.shape[-1]).mean(axis=(2, 4))
-      elif th % h == 0 and tw % w == 0:
-        x = jnp.repeat(jnp.repeat(x, th // h, axis=1), tw // w, axis=2)
-      else:
-        raise ValueError(f'{name}: cannot resize {x.shape} to {shape} by an integer factor.')
+      x = resize_spatial(x, shape[1], shape[2], name)
       if x.shape[-1] != shape[-1]:
         x = _Pointwise(shape[-1], name='proj')(x)
       return x

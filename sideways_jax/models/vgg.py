@@ -12,7 +12,7 @@ import jax
 import jax.numpy as jnp
 
 from sideways_jax.layers import Conv2D
-from sideways_jax.network import Network, SkipEdge
+from sideways_jax.network import Network, SkipEdge, resize_spatial
 
 # (channels, pool after) per conv module.
 VGG_SIZES = {
@@ -70,18 +70,6 @@ def _classifier(num_classes: int, hidden: Optional[int], head_conv: int = 0):
   return module
 
 
-def _resize_to(x, height, width, label):
-  """Nearest upsampling or block-mean pooling of `x` to height x width (integer factors)."""
-  h, w = x.shape[1:3]
-  if h <= height and w <= width and height % h == 0 and width % w == 0:
-    return jnp.repeat(jnp.repeat(x, height // h, axis=1), width // w, axis=2)
-  if h % height == 0 and w % width == 0:
-    return x.reshape(x.shape[0], height, h // height, width, w // width,
-                     x.shape[-1]).mean(axis=(2, 4))
-  raise ValueError(f'{label}: feature map {x.shape[1:3]} does not divide the frame '
-                   f'{height}x{width}.')
-
-
 def _decoder(frame_shape: Tuple[int, int, int]):
   """Upsample to the frame, 3x3 conv + ReLU, 3x3 conv, sigmoid. Skips are read at the
   frame's resolution (each through its own 3x3 conv), not pooled down to the main input;
@@ -91,11 +79,11 @@ def _decoder(frame_shape: Tuple[int, int, int]):
   height, width, channels = frame_shape
 
   def module(x, *skips):
-    x = _resize_to(x, height, width, 'decoder')
+    x = resize_spatial(x, height, width, 'decoder')
     h = Conv2D(16, 3, name='decoder_conv')(x)
     copies = []
     for i, s in enumerate(skips):
-      s = _resize_to(s, height, width, f'decoder skip {i + 1}')
+      s = resize_spatial(s, height, width, f'decoder skip {i + 1}')
       h = h + Conv2D(16, 3, name=f'decoder_skip{i + 1}_conv')(s)
       if s.shape[-1] == channels:
         copies.append(s)
