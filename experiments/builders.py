@@ -222,26 +222,38 @@ def abstract_state(config, trainer, dataset):
 _PER_CLIP = ('clip_accuracy',)
 
 
-def evaluate_clips(trainer, params, test_set, config, num_clips=None):
+def evaluate_clips(trainer, params, test_set, config, num_clips=None, per_class=False):
   """Mean metrics over the first `num_clips` (default `config.eval_clips`) held-out clips.
 
   Every clip is scored: batches of `batch_size`, and a last smaller batch for the rest.
   Means are weighted by the outputs each batch scored (by clips for clip accuracy).
-  Returns the metrics plus `num_clips`, the number of clips scored.
+  Returns the metrics plus `num_clips`, the number of clips scored; with `per_class`
+  (classification), also `per_class_clip_accuracy` {class name: accuracy, None for a class
+  with no clip} and `clip_confusion` (clip counts, row = true class, column = predicted).
   """
   n = min(num_clips or config.eval_clips, len(test_set))
   prep = preprocess(config)
-  totals, weights = {}, {}
+  totals, weights, counts = {}, {}, {}
   for start in range(0, n, config.batch_size):
     indices = np.arange(start, min(start + config.batch_size, n))
     metrics = jax.device_get(trainer.evaluate(params, prep(test_set.get_batch(indices))))
     outputs = float(metrics.pop('num_outputs', len(indices)))
     for key, value in metrics.items():
+      if np.ndim(value):  # counts (the confusion matrix) add up
+        counts[key] = counts.get(key, 0) + np.asarray(value)
+        continue
       w = len(indices) if key in _PER_CLIP else outputs
       totals[key] = totals.get(key, 0.) + float(value) * w
       weights[key] = weights.get(key, 0.) + w
   out = {k: totals[k] / weights[k] if weights[k] else 0. for k in totals}
   out['num_clips'] = n
+  if per_class and 'clip_confusion' in counts:
+    confusion = counts['clip_confusion']
+    names = list(getattr(test_set, 'class_names', range(len(confusion))))
+    out['per_class_clip_accuracy'] = {
+        str(name): (float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None)
+        for i, name in enumerate(names)}
+    out['clip_confusion'] = confusion.tolist()
   return out
 
 

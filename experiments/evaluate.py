@@ -1,10 +1,12 @@
 """Evaluate a run's newest checkpoint on the held-out split; print one JSON line.
 
-  python -m experiments.evaluate --workdir=DIR [--step=N] [--eval_clips=N]
+  python -m experiments.evaluate --workdir=DIR [--step=N] [--eval_clips=N] [--per_class]
 
 Reads DIR/config.json and DIR/checkpoints/ (nothing else is needed) and prints
 {"step", "split": "eval", "num_clips", and the metrics: loss, accuracy, clip_accuracy
-(classification) or mse, psnr, ssim, copy_last_mse, copy_last_psnr (prediction)}.
+(classification) or mse, psnr, ssim, copy_last_mse, copy_last_psnr (prediction)}. `--per_class` (classification) adds per_class_clip_accuracy
+{class name: accuracy} and clip_confusion (clip counts, row = true class, column =
+predicted), and prints the per-class accuracies.
 A corrupt newest checkpoint is skipped with a warning (the previous one is used).
 """
 
@@ -31,11 +33,16 @@ def _define_flags():
   flags.DEFINE_integer('step', None, 'Checkpoint step to evaluate (default: newest).')
   flags.DEFINE_integer('eval_clips', None,
                        "Held-out clips to score (default: the run's eval_clips).")
+  flags.DEFINE_bool('per_class', False, 'Also report clip accuracy per class and the clip '
+                    'confusion matrix (classification).')
 
 
-def evaluate_workdir(workdir, step=None, num_clips=None):
+def evaluate_workdir(workdir, step=None, num_clips=None, per_class=False):
   """The eval record of checkpoint `step` (default the newest readable) of a run folder."""
   config = workdir_lib.read_config(workdir)
+  if per_class and config.task != 'classification':
+    raise checks.FlagError(f'--per_class: the run is {config.task!r}; per-class accuracy '
+                           'needs a classification run (drop --per_class)')
   config_file = workdir_lib.read_record(workdir).get('run_info', {}).get('config_file')
   if config_file and os.path.isfile(config_file.partition(':')[0]):
     cli.load_config(config_file)  # a config file may register its own models
@@ -50,7 +57,7 @@ def evaluate_workdir(workdir, step=None, num_clips=None):
                                                    read_only=True)) as store:
     restored = _restore(store, abstract, workdir, step)
   metrics = builders.evaluate_clips(trainer, restored.state.params, test_set, config,
-                                    num_clips)
+                                    num_clips, per_class=per_class)
   return {'step': restored.step, 'split': 'eval', **metrics}
 
 
@@ -79,8 +86,11 @@ def main(argv):
     raise checks.FlagError(f'--workdir={args.workdir}: no such folder')
   if args.eval_clips is not None and args.eval_clips < 1:
     raise checks.FlagError(f'--eval_clips={args.eval_clips}: give a positive number')
-  record = evaluate_workdir(args.workdir, args.step, args.eval_clips)
+  record = evaluate_workdir(args.workdir, args.step, args.eval_clips, args.per_class)
   print(f'eval step {record["step"]}: {builders.summary(record)}', file=sys.stderr)
+  for name, accuracy in record.get('per_class_clip_accuracy', {}).items():
+    text = 'no clips' if accuracy is None else f'{accuracy:.3f}'
+    print(f'  {name}: {text}', file=sys.stderr)
   print(json.dumps(record), flush=True)
 
 

@@ -1,8 +1,8 @@
 """Tasks: what the top module's output is compared with, and the metrics reported.
 
 - `Classification`: cross-entropy with the output's label; an output is used only when all
-  frames it mixes come from one video. Per-frame accuracy (every valid output) and clip
-  accuracy (mean logits over a video's valid outputs).
+  frames it mixes come from one video. Per-frame accuracy (every valid output), clip
+  accuracy (mean logits over a video's valid outputs) and the clips' confusion counts.
 - `FramePrediction`: the top decodes a frame; its target is the frame right after the
   newest frame it mixes, used only once that frame has arrived and only if it belongs to
   the same video. MSE, PSNR, SSIM, always beside the copy-last-frame baseline.
@@ -63,11 +63,16 @@ class Classification(NamedTuple):
     mean_logits = (logits * m[..., None]).sum(0) / jnp.maximum(m.sum(0), 1.)[:, None]
     has_output = m.sum(0) > 0
     clip_label = labels[jnp.argmax(mask, axis=0), jnp.arange(labels.shape[1])]
-    clip_correct = (jnp.argmax(mean_logits, -1) == clip_label) & has_output
+    clip_pred = jnp.argmax(mean_logits, -1)
+    clip_correct = (clip_pred == clip_label) & has_output
+    # Clip counts, row = true label, column = predicted (clips with no valid output left out).
+    confusion = jnp.zeros((logits.shape[-1],) * 2, jnp.int32).at[clip_label, clip_pred].add(
+        has_output.astype(jnp.int32))
     return {
         'loss': (ce * m).sum() / count,
         'accuracy': (correct * m).sum() / count,
         'clip_accuracy': clip_correct.sum() / jnp.maximum(has_output.sum(), 1),
+        'clip_confusion': confusion,
         'num_outputs': m.sum(),
     }
 

@@ -270,6 +270,35 @@ class TrainTest(TmpDirs):
     with self.assertRaisesRegex(checks.FlagError, 'no such checkpoint'):
       evaluate.evaluate_workdir(workdir, step=3)
 
+  def test_evaluate_per_class(self):
+    workdir = self.tmpdir()
+    train.train_and_evaluate(tiny(eval_clips=7), workdir)  # a partial last batch
+    record = evaluate.evaluate_workdir(workdir, per_class=True)
+    confusion = np.array(record['clip_confusion'])
+    num_classes = 8  # temporal_actions
+    self.assertEqual(confusion.shape, (num_classes, num_classes))
+    self.assertEqual(confusion.sum(), 7)  # every scored clip counted once
+    self.assertAlmostEqual(np.trace(confusion) / 7, record['clip_accuracy'], places=6)
+    per_class = record['per_class_clip_accuracy']
+    self.assertEqual(list(per_class)[:2], ['right', 'up'])  # the dataset's class names
+    for i, (name, accuracy) in enumerate(per_class.items()):
+      if confusion[i].sum():
+        self.assertAlmostEqual(accuracy, confusion[i, i] / confusion[i].sum(), msg=name)
+      else:
+        self.assertIsNone(accuracy, msg=name)
+    self.assertNotIn('clip_confusion', evaluate.evaluate_workdir(workdir))  # only if asked
+
+  def test_evaluate_per_class_refuses_prediction(self):
+    config = default.get_config('moving_digits')
+    config.update(num_steps=1, batch_size=2, frames_per_clip=6, eval_every=1, log_every=1,
+                  eval_clips=2)
+    config.model.size = 'tiny'
+    config.dataset.update(resolution=16, num_clips=8)
+    workdir = self.tmpdir()
+    train.train_and_evaluate(config, workdir)
+    with self.assertRaisesRegex(checks.FlagError, 'per-class accuracy needs a classification'):
+      evaluate.evaluate_workdir(workdir, per_class=True)
+
   def test_tensorboard_reads_the_events_once_per_step(self):
     event_accumulator = importlib.import_module(
         'tensorboard.backend.event_processing.event_accumulator')
