@@ -49,7 +49,25 @@ class VggTest(parameterized.TestCase):
     norms = [float(sum(jax.numpy.abs(l).sum() for l in jax.tree.leaves(g))) for g in grads]
     self.assertEqual([int(n > 0) for n in norms], expect_grad)
 
+  @parameterized.parameters((1, [16, 16, 32, 32]), ('2', [16, 32]), (2, [16, 32]),
+                            ('1,1,2', [16, 16, 32]), ((2, 1, 1), [16, 32, 32]))
+  def test_convs_per_module_groups_the_convs(self, spec, channels):
+    net = sj.models.vgg('small', num_classes=4, convs_per_module=spec)
+    self.assertLen(net.modules, len(channels) + 1)  # the conv modules and the classifier
+    shapes = net.output_shapes((2, 32, 32, 3))
+    self.assertEqual([s.shape[-1] for s in shapes[:-1]], channels)
+    self.assertEqual(shapes[-2].shape[1:3], (8, 8))  # the same two poolings in every split
+    x = jax.numpy.zeros((2, 32, 32, 3))
+    convs = [len([k for k in p if k.endswith('_conv')]) for p in net.init(
+        jax.random.PRNGKey(0), x)[:-1]]
+    self.assertEqual(sum(convs), 4)
+
   def test_bad_arguments(self):
+    for spec in (0, '1,x', '', (1, 0), 1.5, True):
+      with self.assertRaisesRegex(ValueError, 'convs_per_module must be a positive integer'):
+        sj.models.vgg('small', convs_per_module=spec)
+    with self.assertRaisesRegex(ValueError, "groups 3 conv layers, but this size has 4"):
+      sj.models.vgg('small', convs_per_module='1,2')
     with self.assertRaisesRegex(ValueError, 'VGG size'):
       sj.models.vgg('huge')
     with self.assertRaisesRegex(ValueError, 'frame_shape'):

@@ -64,7 +64,7 @@ def _base():
   config.center_frames = True      # per-frame mean subtraction (classification only)
   config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small', 'hidden': 0,
                                             'norm': 'none', 'width': 1.0, 'pool': 'max',
-                                            'convs_per_module': 1, 'head_conv': 0,
+                                            'convs_per_module': '1', 'head_conv': 0,
                                             'detach': 0})
   config.optimizer = 'adam'
   config.learning_rate = 3e-3

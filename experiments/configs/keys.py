@@ -56,7 +56,8 @@ KEYS = {
     'model.width': 'vgg: channel multiplier of every conv module',
     'model.pool': 'vgg: max | avg pooling between blocks',
     'model.convs_per_module': 'vgg: conv layers per module (fewer, deeper modules: a '
-                              'shorter pipeline)',
+                              "shorter pipeline), or one count per module from the bottom "
+                              "('1,1,2': the top two convs in one module)",
     'optimizer': 'adam | adamw | sgd | momentum (one per module)',
     'learning_rate': 'peak learning rate',
     'schedule': 'constant | cosine (decay to 1% over num_steps)',

@@ -98,11 +98,41 @@ def _decoder(frame_shape: Tuple[int, int, int]):
   return module
 
 
+def _group_convs(size, convs_per_module):
+  """The conv layers split into modules: `convs_per_module` is one count for every module
+  (an int, or a string such as '2') or one count per module from the bottom ('1,1,2' or a
+  sequence), which must add up to the number of conv layers."""
+  spec = convs_per_module
+  if isinstance(spec, str):
+    try:
+      spec = [int(p) for p in spec.split(',')]
+    except ValueError:
+      spec = None
+  elif isinstance(spec, int) and not isinstance(spec, bool):
+    spec = [spec]
+  elif isinstance(spec, (list, tuple)) and all(isinstance(c, int) for c in spec):
+    spec = list(spec)
+  else:
+    spec = None
+  if not spec or any(c < 1 for c in spec):
+    raise ValueError(f'convs_per_module must be a positive integer or comma-separated '
+                     f"positive integers (one per module from the bottom, e.g. '1,1,2'); "
+                     f'got {convs_per_module!r}.')
+  if len(spec) == 1:
+    n = spec[0]
+    return [size[i:i + n] for i in range(0, len(size), n)]
+  if sum(spec) != len(size):
+    raise ValueError(f'convs_per_module={convs_per_module!r} groups {sum(spec)} conv layers, '
+                     f'but this size has {len(size)}; give counts that add up to {len(size)}.')
+  starts = [sum(spec[:i]) for i in range(len(spec))]
+  return [size[a:a + n] for a, n in zip(starts, spec)]
+
+
 def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: int = 10,
         task: str = 'classification', frame_shape: Optional[Tuple[int, int, int]] = None,
         skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None,
         norm: str = 'none', width: float = 1.0, pool: str = 'max',
-        convs_per_module: int = 1, head_conv: int = 0, detach: int = 0) -> Network:
+        convs_per_module: Union[int, str, Sequence[int]] = 1, head_conv: int = 0, detach: int = 0) -> Network:
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
@@ -118,7 +148,9 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     pool: 'max' or 'avg' pooling between blocks (average pooling spreads a gradient
       over the whole window instead of routing it to one position).
     convs_per_module: conv layers per module: fewer, deeper modules (a shorter pipeline:
-      K = ceil(convs / convs_per_module) + 1).
+      K = ceil(convs / convs_per_module) + 1); or one count per module from the bottom,
+      '1,1,2' (or a sequence), adding up to the conv layers: e.g. the top two convs in one
+      module, whose Sideways gradient is then two ticks old for both.
     head_conv: channels of a 3x3 conv + ReLU in the classifier before its pooling (0: none);
       the top module's gradient is exact under Sideways, so spatial work there is cheap.
     detach: the lowest `detach` modules get no gradient along the main path: modules
@@ -139,10 +171,8 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     raise ValueError(f'width must be positive, got {width!r}.')
   if pool not in POOLS:
     raise ValueError(f'Unknown pool {pool!r}; use one of {POOLS}.')
-  if not isinstance(convs_per_module, int) or convs_per_module < 1:
-    raise ValueError(f'convs_per_module must be a positive integer, got {convs_per_module!r}.')
   size = [(max(1, int(round(c * width))), p) for c, p in size]
-  groups = [size[i:i + convs_per_module] for i in range(0, len(size), convs_per_module)]
+  groups = _group_convs(size, convs_per_module)
   modules = [_conv_module(g, f'block{i + 1}', norm, pool) for i, g in enumerate(groups)]
   if not isinstance(detach, int) or not 0 <= detach < len(groups) + 1:
     raise ValueError(f'detach must be an integer in [0, {len(groups)}], got {detach!r}.')
