@@ -3,7 +3,8 @@ Stale main-path gradients are what hurt (freezing the stale modules closed most 
 gap). Cut them instead of freezing: `model.detach=4` stops every gradient along the main
 path below the top, and `to_top` skips give each conv module the top's gradient two ticks
 after its output (deep-supervision-like, nearly aligned). Same graph for bptt."""
-_BASE = {'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0,
+_BASE = {'model.size': 'small',  # the default when this ran
+         'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0,
          'skips': 'input+to_top', 'model.detach': 4}
 RUNS = {
     'sw_detach4_clip3e-3': {**_BASE, 'update_every': 'clip', 'learning_rate': 3e-3},
@@ -13,7 +14,7 @@ RUNS = {
                             'learning_rate': 3e-3},
     'bptt_detach2_3e-3': {**_BASE, 'model.detach': 2, 'algorithm': 'bptt',
                           'learning_rate': 3e-3},
-    'sw_headconv32_frozen12_clip3e-3': {'num_steps': 800, 'eval_every': 200, 'log_every': 100,
+    'sw_headconv32_frozen12_clip3e-3': {'model.size': 'small', 'num_steps': 800, 'eval_every': 200, 'log_every': 100,
                                         'checkpoint_every': 0, 'module_lr_scales': '0,0,1,1,1',
                                         'update_every': 'clip', 'learning_rate': 3e-3,
                                         'model.head_conv': 32},

@@ -1,5 +1,5 @@
-"""docs/RESULTS.md, the rows beside `motion`, all with the default regime (modules 1-2
-frozen, one Adam step per clip at 3e-3):
+"""docs/RESULTS.md, the rows beside `motion`, all with the previous default (VGG-small, 1500
+steps; modules 1-2 frozen, one Adam step per clip at 3e-3):
 - bptt on the full graph (nothing frozen: this network's upper bound on motion), 1 seed;
 - dynamics (>= 3 frames per class): Skip-Sideways vs bptt, 1 seed;
 - the motion set as UCF101-layout video files (`default.py:motion_files`, only dataset keys
@@ -13,7 +13,8 @@ frozen, one Adam step per clip at 3e-3):
 import os
 
 _ROOT = os.environ.get('MOTION_FILES_ROOT', '/tmp/motion_ucf')
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
+_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
+         'model.size': 'small', 'num_steps': 1500}  # the default when this ran
 RUNS = {}
 RUNS['motion_bptt_full_graph'] = {**_BASE, 'algorithm': 'bptt', 'module_lr_scales': ''}
 RUNS['dynamics_skip_sideways'] = {**_BASE, 'dataset.level': 'dynamics'}

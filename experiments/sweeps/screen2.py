@@ -1,6 +1,7 @@
 """Screen 2: skip patterns that shorten gradient paths, fewer modules, average pooling
 (Skip-Sideways on `motion`, 800 steps, one seed)."""
-_BASE = {'num_steps': 800, 'eval_every': 200, 'log_every': 100}
+_BASE = {'model.size': 'small',  # the default when this ran
+         'num_steps': 800, 'eval_every': 200, 'log_every': 100}
 RUNS = {
     'sw_dense': {**_BASE, 'skips': 'dense'},
     'sw_k3_input': {**_BASE, 'skips': 'input', 'model.convs_per_module': 2},

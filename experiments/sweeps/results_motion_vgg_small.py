@@ -1,0 +1,19 @@
+"""docs/RESULTS.md, the previous default's `motion` rows (Skip-Sideways, VGG-small with input
+skips, modules 1-2 frozen, one Adam step per clip at 3e-3, 1500 steps) beside bptt and
+per-frame backprop on the same graph and budget, and plain Sideways (no skips). bptt on
+the full graph (nothing frozen), one seed, is in results_more.py.
+
+  python -m experiments.sweep --sweep=experiments/sweeps/results_motion_vgg_small.py \\
+      --root=workdirs/results_motion_vgg_small --parallel=2
+  python -m experiments.report --sweep=experiments/sweeps/results_motion_vgg_small.py \\
+      --root=workdirs/results_motion_vgg_small --out=docs/results/motion_vgg_small
+"""
+SEEDS = (0, 1, 2)
+_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
+         'model.size': 'small', 'num_steps': 1500}
+RUNS = {
+    'skip_sideways': dict(_BASE),
+    'bptt': {**_BASE, 'algorithm': 'bptt'},
+    'backprop': {**_BASE, 'algorithm': 'backprop'},
+    'sideways_no_skips': {**_BASE, 'skips': 'none'},
+}
