@@ -4,9 +4,10 @@
 
 Reads DIR/config.json and DIR/checkpoints/ (nothing else is needed) and prints
 {"step", "split": "eval", "num_clips", and the metrics: loss, accuracy, clip_accuracy
-(classification) or mse, psnr, ssim, copy_last_mse, copy_last_psnr (prediction)}. `--per_class` (classification) adds per_class_clip_accuracy
-{class name: accuracy} and clip_confusion (clip counts, row = true class, column =
-predicted), and prints the per-class accuracies.
+(classification) or mse, psnr, ssim, copy_last_mse, copy_last_psnr (prediction)}.
+`--per_class` (classification) adds per_class_clip_accuracy {class name: accuracy} and
+clip_confusion (clip counts, row = true class, column = predicted), and prints the
+per-class accuracies.
 A corrupt newest checkpoint is skipped with a warning (the previous one is used).
 """
 

@@ -132,7 +132,8 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
         task: str = 'classification', frame_shape: Optional[Tuple[int, int, int]] = None,
         skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None,
         norm: str = 'none', width: float = 1.0, pool: str = 'max',
-        convs_per_module: Union[int, str, Sequence[int]] = 1, head_conv: int = 0, detach: int = 0) -> Network:
+        convs_per_module: Union[int, str, Sequence[int]] = 1, head_conv: int = 0,
+        detach: int = 0) -> Network:
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
