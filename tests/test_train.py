@@ -37,6 +37,16 @@ def tiny(**overrides):
   return config
 
 
+def tiny_digits(num_steps):
+  """The moving_digits variant shrunk to seconds (VGG-tiny, 16x16, 6-frame clips)."""
+  config = default.get_config('moving_digits')
+  config.update(num_steps=num_steps, batch_size=2, frames_per_clip=6, eval_every=num_steps,
+                log_every=1, eval_clips=2)
+  config.model.size = 'tiny'
+  config.dataset.update(resolution=16, num_clips=8)
+  return config
+
+
 def records(workdir, split=None):
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
     out = [json.loads(line) for line in f]
@@ -163,12 +173,7 @@ class TrainTest(TmpDirs):
       builders.module_lr_scales(tiny(module_lr_scales='0,0,0,0'), 3)
 
   def test_frame_prediction_on_moving_digits(self):
-    config = default.get_config('moving_digits')
-    config.update(num_steps=2, batch_size=2, frames_per_clip=6, eval_every=2, log_every=1,
-                  eval_clips=2)
-    config.model.size = 'tiny'
-    config.dataset.update(resolution=16, num_clips=8)
-    final = train.train_and_evaluate(config, self.tmpdir())
+    final = train.train_and_evaluate(tiny_digits(num_steps=2), self.tmpdir())
     for key in ('mse', 'psnr', 'ssim', 'copy_last_mse', 'copy_last_psnr'):
       self.assertIn(key, final)
     self.assertIn('(copy-last', builders.summary(final))
@@ -289,13 +294,8 @@ class TrainTest(TmpDirs):
     self.assertNotIn('clip_confusion', evaluate.evaluate_workdir(workdir))  # only if asked
 
   def test_evaluate_per_class_refuses_prediction(self):
-    config = default.get_config('moving_digits')
-    config.update(num_steps=1, batch_size=2, frames_per_clip=6, eval_every=1, log_every=1,
-                  eval_clips=2)
-    config.model.size = 'tiny'
-    config.dataset.update(resolution=16, num_clips=8)
     workdir = self.tmpdir()
-    train.train_and_evaluate(config, workdir)
+    train.train_and_evaluate(tiny_digits(num_steps=1), workdir)
     with self.assertRaisesRegex(checks.FlagError, 'per-class accuracy needs a classification'):
       evaluate.evaluate_workdir(workdir, per_class=True)
 
