@@ -62,6 +62,15 @@ class VggTest(parameterized.TestCase):
         jax.random.PRNGKey(0), x)[:-1]]
     self.assertEqual(sum(convs), 4)
 
+  def test_head_conv_is_a_3x3_conv_in_the_classifier_before_its_pooling(self):
+    net = sj.models.vgg('small_pool3', num_classes=8, skips='input', head_conv=12)
+    x = jax.numpy.zeros((2, 32, 32, 3))
+    classifier = net.init(jax.random.PRNGKey(0), x)[-1]
+    self.assertEqual(classifier['head_conv']['w'].shape, (3, 3, 32, 12))
+    self.assertEqual(net.output_shapes((2, 32, 32, 3))[-1].shape, (2, 8))
+    with self.assertRaisesRegex(ValueError, 'head_conv=12 is a classifier layer'):
+      sj.models.vgg('tiny', task='prediction', frame_shape=(16, 16, 1), head_conv=12)
+
   def test_bad_arguments(self):
     for spec in (0, '1,x', '', (1, 0), 1.5, True):
       with self.assertRaisesRegex(ValueError, 'convs_per_module must be a positive integer'):

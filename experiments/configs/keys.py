@@ -50,7 +50,7 @@ KEYS = {
     'model.detach': 'vgg: the lowest N modules get no gradient along the main path (only '
                     'through skips such as to_top); the same graph for every algorithm',
     'model.head_conv': 'vgg: channels of a 3x3 conv in the classifier before its pooling '
-                       '(0: none)',
+                       '(0: none; classification only)',
     'model.hidden': 'vgg: width of a hidden layer in the classifier head (0: none)',
     'model.norm': 'vgg: per-example norm after each conv: none | layer | group',
     'model.width': 'vgg: channel multiplier of every conv module',

@@ -183,6 +183,9 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     modules.append(_classifier(num_classes, hidden, head_conv))
     names.append('classifier')
   elif task == 'prediction':
+    if head_conv:
+      raise ValueError(f'head_conv={head_conv} is a classifier layer; the prediction '
+                       'decoder has none (set head_conv=0, --config.model.head_conv=0).')
     if frame_shape is None:
       raise ValueError('vgg(task="prediction") needs frame_shape=(H, W, C) for its decoder.')
     modules.append(_decoder(tuple(frame_shape)))
