@@ -3,7 +3,8 @@ Stale main-path gradients are what hurt (freezing the stale modules closed most 
 gap). Cut them instead of freezing: `model.detach=4` stops every gradient along the main
 path below the top, and `to_top` skips give each conv module the top's gradient two ticks
 after its output (deep-supervision-like, nearly aligned). Same graph for bptt."""
-_BASE = {'model.size': 'small',  # the default when this ran
+_BASE = {'model.head_conv': 0,  # before the head conv was the default
+         'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0,
          'skips': 'input+to_top', 'model.detach': 4}
 RUNS = {

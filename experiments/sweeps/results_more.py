@@ -13,7 +13,8 @@ steps; modules 1-2 frozen, one Adam step per clip at 3e-3):
 import os
 
 _ROOT = os.environ.get('MOTION_FILES_ROOT', '/tmp/motion_ucf')
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
+_BASE = {'model.head_conv': 0,  # before the head conv was the default
+         'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
          'model.size': 'small', 'num_steps': 1500}  # the default when this ran
 RUNS = {}
 RUNS['motion_bptt_full_graph'] = {**_BASE, 'algorithm': 'bptt', 'module_lr_scales': ''}

@@ -9,7 +9,8 @@ the full graph (nothing frozen), one seed, is in results_more.py.
       --root=workdirs/results_motion_vgg_small --out=docs/results/motion_vgg_small
 """
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
+_BASE = {'model.head_conv': 0,  # before the head conv was the default
+         'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
          'model.size': 'small', 'num_steps': 1500}
 RUNS = {
     'skip_sideways': dict(_BASE),

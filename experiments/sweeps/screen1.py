@@ -1,5 +1,6 @@
 """Screen 1: what moves Skip-Sideways on `motion` (800 steps, one seed)."""
-_BASE = {'model.size': 'small',  # the default when this ran
+_BASE = {'model.head_conv': 0,  # before the head conv was the default
+         'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100}
 RUNS = {
     'sw_input_lr3e-4': {**_BASE},

@@ -1,6 +1,7 @@
 """Screen 2: skip patterns that shorten gradient paths, fewer modules, average pooling
 (Skip-Sideways on `motion`, 800 steps, one seed)."""
-_BASE = {'model.size': 'small',  # the default when this ran
+_BASE = {'model.head_conv': 0,  # before the head conv was the default
+         'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100}
 RUNS = {
     'sw_dense': {**_BASE, 'skips': 'dense'},
