@@ -7,7 +7,7 @@
   `EVAL_EVERY` steps (evaluation time is not counted; compile time is, for both). Goal
   <= 1.5. Both curves are plotted in docs/img/time_to_accuracy.png. A run that never
   reaches the target within the config's steps gives a ratio of inf (or 0 if only bptt
-  misses it); `--quick` uses target 0.5 and at most 600 steps.
+  misses it); `--quick` uses target 0.5 and at most 1000 steps.
 """
 
 import json
@@ -26,7 +26,7 @@ def _run(variant, workdir, quick):
           f'--workdir={workdir}', f'--config.eval_every={EVAL_EVERY}',
           '--config.checkpoint_every=0', '--config.eval_clips=512']
   if quick:
-    args.append('--config.num_steps=600')
+    args.append('--config.num_steps=1000')
   subprocess.run(args, cwd=_ROOT, check=True, capture_output=True, text=True)
   with open(os.path.join(workdir, 'metrics.jsonl')) as f:
     return [r for r in map(json.loads, f) if r['split'] == 'eval']
