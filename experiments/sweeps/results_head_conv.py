@@ -11,12 +11,9 @@ matching comparison.
   python -m experiments.report --sweep=experiments/sweeps/results_head_conv.py \\
       --root=workdirs/results_head_conv --out=docs/results/head_conv --target=0.7
 """
+from experiments.sweeps import same_graph_runs
+
 SEEDS = (0, 1, 2)
 _BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500,
          'model.head_conv': 32}
-RUNS = {
-    'skip_sideways': dict(_BASE),
-    'bptt': {**_BASE, 'algorithm': 'bptt'},
-    'backprop': {**_BASE, 'algorithm': 'backprop'},
-    'sideways_no_skips': {**_BASE, 'skips': 'none'},
-}
+RUNS = same_graph_runs(_BASE)

@@ -8,11 +8,8 @@ same graph, plain Sideways (no skips), 3 seeds.
   python -m experiments.report --sweep=experiments/sweeps/results_motion_pool3.py \\
       --root=workdirs/results_motion_pool3 --out=docs/results/motion_pool3 --target=0.7
 """
+from experiments.sweeps import same_graph_runs
+
 SEEDS = (0, 1, 2)
 _BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'model.head_conv': 0}
-RUNS = {
-    'skip_sideways': dict(_BASE),
-    'bptt': {**_BASE, 'algorithm': 'bptt'},
-    'backprop': {**_BASE, 'algorithm': 'backprop'},
-    'sideways_no_skips': {**_BASE, 'skips': 'none'},
-}
+RUNS = same_graph_runs(_BASE)

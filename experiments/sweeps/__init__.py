@@ -1,0 +1,14 @@
+"""Sweep files (`python -m experiments.sweep --sweep=experiments/sweeps/NAME.py`), and what
+several of them share."""
+
+
+def same_graph_runs(base):
+  """The four rows of a same-graph comparison, each `base` plus its algorithm's keys:
+  Skip-Sideways (the config's own algorithm and skips), bptt and per-frame backprop on the
+  same graph, and plain Sideways (no skips)."""
+  return {
+      'skip_sideways': dict(base),
+      'bptt': {**base, 'algorithm': 'bptt'},
+      'backprop': {**base, 'algorithm': 'backprop'},
+      'sideways_no_skips': {**base, 'skips': 'none'},
+  }
