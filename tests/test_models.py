@@ -71,6 +71,16 @@ class VggTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, 'head_conv=12 is a classifier layer'):
       sj.models.vgg('tiny', task='prediction', frame_shape=(16, 16, 1), head_conv=12)
 
+  def test_a_layer_string_spells_a_size(self):
+    self.assertEqual(sj.models.vgg_size('16,16p,32p,32p'), sj.models.VGG_SIZES['small_pool3'])
+    net = sj.models.vgg('32,32p,32p,32p', num_classes=8, skips='input')
+    shapes = net.output_shapes((2, 32, 32, 3))
+    self.assertEqual([s.shape[1:] for s in shapes[:-1]],
+                     [(32, 32, 32), (16, 16, 32), (8, 8, 32), (4, 4, 32)])
+    for bad in ('32,x', '32,,32p', '0p', 'p', '32pp'):
+      with self.assertRaisesRegex(ValueError, "comma-separated channel counts, 'p' after"):
+        sj.models.vgg(bad)
+
   def test_bad_arguments(self):
     for spec in (0, '1,x', '', (1, 0), 1.5, True):
       with self.assertRaisesRegex(ValueError, 'convs_per_module must be a positive integer'):

@@ -46,7 +46,8 @@ KEYS = {
     'model': 'the network; every key but name is a keyword argument of the model function',
     'model.name': 'a model of sideways_jax.models.MODELS (vgg)',
     'model.size': 'vgg: tiny (K=3) | small (K=5) | small_pool3 (K=5, one more pooling) | '
-                  'base (K=8, VGG-8)',
+                  "base (K=8, VGG-8) | channels per conv module, 'p' to pool after it "
+                  "('32,32p,32p,32p')",
     'model.detach': 'vgg: the lowest N modules get no gradient along the main path (only '
                     'through skips such as to_top); the same graph for every algorithm',
     'model.head_conv': 'vgg: channels of a 3x3 conv in the classifier before its pooling '

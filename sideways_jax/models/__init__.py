@@ -6,7 +6,7 @@
 one and every other `model.*` key is passed to it as a keyword argument.
 """
 
-from sideways_jax.models.vgg import VGG_SIZES, vgg
+from sideways_jax.models.vgg import VGG_SIZES, vgg, vgg_size
 
 MODELS = {'vgg': vgg}
 
@@ -22,4 +22,4 @@ def get_model(name, **kwargs):
   return MODELS[name](**kwargs)
 
 
-__all__ = ['MODELS', 'VGG_SIZES', 'get_model', 'vgg']
+__all__ = ['MODELS', 'VGG_SIZES', 'get_model', 'vgg', 'vgg_size']

@@ -25,6 +25,27 @@ VGG_SIZES = {
 }
 
 
+def vgg_size(size):
+  """A VGG size: a name of `VGG_SIZES`, or one conv module per comma-separated channel
+  count from the bottom, 'p' after a count for a 2x2 max pooling after it: '32,32p,32p,32p'
+  is small_pool3 with 32 channels in its two lowest modules. Returns (channels, pool) pairs."""
+  if not isinstance(size, str):
+    return tuple((int(c), bool(p)) for c, p in size)
+  if size in VGG_SIZES:
+    return VGG_SIZES[size]
+  layers = []
+  for part in size.split(','):
+    part = part.strip()
+    pool = part.endswith('p')
+    digits = part[:-1] if pool else part
+    if not digits.isdigit() or int(digits) < 1:
+      raise ValueError(f'Unknown VGG size {size!r}; use one of {sorted(VGG_SIZES)} or '
+                       "comma-separated channel counts, 'p' after a count to pool after "
+                       "that module (e.g. '32,32p,32p,32p').")
+    layers.append((int(digits), pool))
+  return tuple(layers)
+
+
 NORMS = ('none', 'layer', 'group')
 
 
@@ -137,7 +158,9 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
-    size: 'tiny' (K=3), 'small' (K=5), 'base' (K=8), or explicit (channels, pool) pairs.
+    size: 'tiny' (K=3), 'small' (K=5), 'small_pool3' (K=5), 'base' (K=8), a layer string
+      ('32,32p,32p,32p': channels per conv module, 'p' to pool after it; see `vgg_size`),
+      or explicit (channels, pool) pairs.
     num_classes: classifier outputs (task='classification').
     task: 'classification' or 'prediction' (the head decodes a frame).
     frame_shape: (H, W, C) of the frames; needed by the decoder.
@@ -162,10 +185,7 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
   Example:
     net = vgg('small', num_classes=8, skips='input')
   """
-  if isinstance(size, str):
-    if size not in VGG_SIZES:
-      raise ValueError(f'Unknown VGG size {size!r}; use one of {sorted(VGG_SIZES)}.')
-    size = VGG_SIZES[size]
+  size = vgg_size(size)
   if norm not in NORMS:
     raise ValueError(f'Unknown norm {norm!r}; use one of {NORMS}.')
   if not width > 0:
