@@ -1,0 +1,11 @@
+"""Screen 10, on the head-conv default (1500 steps, seed 0; the default at its step 1500:
+Skip-Sideways 0.795, bptt 0.813): more capacity where Skip-Sideways' gradient is exact or
+nearly so (the top module), or more random features in the frozen front end, since the
+frozen front end is what caps the default."""
+_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500}
+RUNS = {
+    'sw_head_conv64': {**_BASE, 'model.head_conv': 64},
+    'sw_hidden64': {**_BASE, 'model.hidden': 64},
+    'sw_head_conv128': {**_BASE, 'model.head_conv': 128},
+    'sw_wide_front_hc64': {**_BASE, 'model.size': '32,32p,32p,32p', 'model.head_conv': 64},
+}
