@@ -1,0 +1,12 @@
+"""Is the default capped by its budget or by its graph? Neither curve had flattened at
+step 3000 (results_motion.py). The default and bptt on the same graph at twice the budget,
+6000 steps (about 18-20 minutes a run: outside the 10-minute target), seed 0.
+
+  python -m experiments.sweep --sweep=experiments/sweeps/budget6000.py \\
+      --root=workdirs/budget6000 --parallel=2
+"""
+_BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'num_steps': 6000}
+RUNS = {
+    'skip_sideways_6000': dict(_BASE),
+    'bptt_6000': {**_BASE, 'algorithm': 'bptt'},
+}
