@@ -2,7 +2,8 @@
 Skip-Sideways 0.795): a fresh skip from module 2 into the top module ('2>-1'). Its edge
 delivers the top's exact gradient to module 2 two ticks late instead of six, so module 2
 might learn through it (with its main-path gradient cut: model.detach=2); or, with modules
-1-2 frozen, the top merely sees newer low-level features beside module 4's."""
+1-2 frozen, the top merely sees newer low-level features beside module 4's. Outcome at step
+1500: 0.518 frozen, 0.742 with module 2 learning through the skip: both below the default."""
 _BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500}
 RUNS = {
     'sw_skip2top': {**_BASE, 'skips': 'input+2>-1'},

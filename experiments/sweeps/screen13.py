@@ -2,6 +2,7 @@
 steps, seed 0; copy-last-frame scores MSE 0.046): plain Sideways (no skips) was measured
 only at 3e-3, where it predicts an all-black frame (0.052); at the variant's own rate,
 3e-4, does it beat copy-last? bptt on the same no-skip graph says what the graph can do.
+Outcome at step 600: both 0.0530 (copy-last 0.0469): neither beats copy-last.
 
   python -m experiments.sweep --sweep=experiments/sweeps/screen13.py \\
       --root=workdirs/screen13 --parallel=2
