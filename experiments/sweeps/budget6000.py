@@ -1,12 +1,16 @@
 """Is the default capped by its budget or by its graph? Neither curve had flattened at
 step 3000 (results_motion.py). The default and bptt on the same graph at twice the budget,
-6000 steps (about 18-20 minutes a run: outside the 10-minute target), seed 0.
+6000 steps (about 18-20 minutes a run: outside the 10-minute target). At a constant rate a
+run's first 3000 steps are the 3000-step run of its seed.
 
   python -m experiments.sweep --sweep=experiments/sweeps/budget6000.py \\
       --root=workdirs/budget6000 --parallel=2
+  python -m experiments.report --sweep=experiments/sweeps/budget6000.py \\
+      --root=workdirs/budget6000 --out=docs/results/budget6000 --target=0.9
 """
+SEEDS = (0, 1, 2)
 _BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'num_steps': 6000}
 RUNS = {
-    'skip_sideways_6000': dict(_BASE),
-    'bptt_6000': {**_BASE, 'algorithm': 'bptt'},
+    'skip_sideways': dict(_BASE),
+    'bptt': {**_BASE, 'algorithm': 'bptt'},
 }
