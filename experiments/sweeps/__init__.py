@@ -2,13 +2,14 @@
 several of them share."""
 
 
-def same_graph_runs(base):
-  """The four rows of a same-graph comparison, each `base` plus its algorithm's keys:
+def same_graph_runs(base, rows=('skip_sideways', 'bptt', 'backprop', 'sideways_no_skips')):
+  """The rows of a same-graph comparison, each `base` plus its algorithm's keys:
   Skip-Sideways (the config's own algorithm and skips), bptt and per-frame backprop on the
-  same graph, and plain Sideways (no skips)."""
-  return {
+  same graph, and plain Sideways (no skips); `rows` picks some of them."""
+  runs = {
       'skip_sideways': dict(base),
       'bptt': {**base, 'algorithm': 'bptt'},
       'backprop': {**base, 'algorithm': 'backprop'},
       'sideways_no_skips': {**base, 'skips': 'none'},
   }
+  return {name: runs[name] for name in rows}

@@ -8,9 +8,8 @@ run's first 3000 steps are the 3000-step run of its seed.
   python -m experiments.report --sweep=experiments/sweeps/budget6000.py \\
       --root=workdirs/budget6000 --out=docs/results/budget6000 --target=0.9
 """
+from experiments.sweeps import same_graph_runs
+
 SEEDS = (0, 1, 2)
 _BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'num_steps': 6000}
-RUNS = {
-    'skip_sideways': dict(_BASE),
-    'bptt': {**_BASE, 'algorithm': 'bptt'},
-}
+RUNS = same_graph_runs(_BASE, rows=('skip_sideways', 'bptt'))

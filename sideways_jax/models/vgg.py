@@ -27,7 +27,7 @@ VGG_SIZES = {
 
 def vgg_size(size):
   """A VGG size: a name of `VGG_SIZES`, or one conv module per comma-separated channel
-  count from the bottom, 'p' after a count for a 2x2 max pooling after it: '32,32p,32p,32p'
+  count from the bottom, 'p' after a count for a 2x2 pooling (`pool`) after it: '32,32p,32p,32p'
   is small_pool3 with 32 channels in its two lowest modules. Returns (channels, pool) pairs."""
   if not isinstance(size, str):
     return tuple((int(c), bool(p)) for c, p in size)
