@@ -122,7 +122,8 @@ def network_tick(clock: Clock, params: Dict[int, object], buffers, frame_act, ta
       delta_fn = sw.top_delta(loss_terms, clock.total)
     else:
       delta_fn = sw.from_messages(clock.router.read_messages(buffers, k))
-    ticks[k] = sw.module_tick(clock.fns[k - 1], params[k], inputs, delta_fn)
+    sends = [e.source not in clock.frozen for e in clock.graph.inputs(k)]
+    ticks[k] = sw.module_tick(clock.fns[k - 1], params[k], inputs, delta_fn, sends)
   return ticks
 
 

@@ -11,7 +11,7 @@ there), and does, at its current input u_k[t]:
 Nothing here knows where modules are placed or how messages travel.
 """
 
-from typing import Callable, NamedTuple, Sequence, Tuple
+from typing import Callable, NamedTuple, Optional, Sequence, Tuple
 
 import jax
 import jax.numpy as jnp
@@ -78,7 +78,7 @@ def _zero_where_invalid(tree, ok):
 
 
 def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
-                delta_fn: Callable) -> ModuleTick:
+                delta_fn: Callable, sends: Optional[Sequence[bool]] = None) -> ModuleTick:
   """One module, one tick: forward at u_k[t], then the VJP of delta_k[t] at the same u_k[t].
 
   Args:
@@ -88,17 +88,28 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
     delta_fn: given a_k[t] (with metadata), returns (delta_k[t], loss or None). For a
       lower module it ignores the argument and returns the summed incoming messages; for
       the top module it is `top_delta`: dl_t/da_K[t] needs the top's own fresh output.
+    sends: per input, whether its source reads the message e_{k->source} (default: all).
+      A frozen source never does, so its message is not computed: an invalid zero, as a
+      frozen module's own messages are (no input-gradient VJP for it).
 
   Returns:
     A `ModuleTick`. Gradients and messages are zero, and flagged, when not valid.
   """
   values = tuple(a.value for a in inputs)
-  out, vjp = jax.vjp(lambda p, xs: apply_fn(p, *xs), params, values)
+  sends = (True,) * len(values) if sends is None else tuple(sends)
+
+  def forward(p, sent):
+    sent = iter(sent)
+    return apply_fn(p, *(next(sent) if s else v for v, s in zip(values, sends)))
+
+  out, vjp = jax.vjp(forward, params, tuple(v for v, s in zip(values, sends) if s))
   activation = merge_metadata(inputs, out)
   delta, loss = delta_fn(activation)
   ok = delta.valid & activation.valid
   grads, input_grads = vjp(jnp.where(ok, delta.value, jnp.zeros_like(delta.value)))
-  messages = tuple(GradMessage(e, ok, ok & delta.has_loss) for e in input_grads)
+  input_grads, no = iter(input_grads), jnp.array(False)
+  messages = tuple(GradMessage(next(input_grads), ok, ok & delta.has_loss) if s else
+                   GradMessage(jnp.zeros_like(v), no, no) for v, s in zip(values, sends))
   return ModuleTick(activation, _zero_where_invalid(grads, ok), ok & delta.has_loss, messages,
                     loss)
 

@@ -1,6 +1,8 @@
 """Engine checks against independent references: the static-clip theorem, bptt vs float64
 jax.grad of a Python-unrolled clock, warm-up, metadata across video boundaries, bad input."""
 
+import re
+
 from absl.testing import absltest
 from absl.testing import parameterized
 import chex
@@ -323,6 +325,28 @@ class FrozenTest(parameterized.TestCase):
     chex.assert_trees_all_close(a.params, b.params, atol=1e-6)
     chex.assert_trees_all_equal(a.params[:2], start.params[:2])
     chex.assert_trees_all_equal(a.opt_state[:2], start.opt_state[:2])  # never stepped
+
+  def test_no_message_is_computed_for_a_frozen_module(self):
+    # A frozen module never reads its messages, so the module above it computes none. In
+    # the compiled step: one conv per frozen module (its forward), and module 3's forward
+    # and weight gradient, but not its input gradient toward module 2. With nothing frozen
+    # (K = 4: three conv modules) there are 8: three per module, less module 1's input
+    # gradient (to the frames, which read no message).
+    net = conv_net(4)
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(0), (2, 5, 5, 5, 4)))
+
+    def convs(frozen):
+      trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3), frozen=frozen)
+      state = trainer.init(jax.random.PRNGKey(0), batch)
+      hlo = trainer.step.lower(state, batch).compile().as_text()
+      return len(re.findall(r' convolution\(', hlo)), trainer.step(state, batch)[0]
+
+    (held, state), (everything, _) = convs((1, 2)), convs(())
+    self.assertEqual(held, 4)
+    self.assertEqual(everything, 8)
+    message = state.pipeline.messages[2][0]  # module 3's message to module 2: never sent
+    self.assertFalse(bool(message.valid))
+    chex.assert_trees_all_equal(message.value, jnp.zeros_like(message.value))
 
   @parameterized.parameters((2,), (0,), (1, 2, 3))
   def test_frozen_must_be_the_lowest_modules(self, *frozen):
