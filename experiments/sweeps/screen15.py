@@ -1,0 +1,10 @@
+"""Screen 15: update schedules between one Adam step per clip (the default) and one per
+tick, on the default (1500 steps, seed 0; the default at its step 1500: 0.795, and
+0.127 / 0.320 at steps 250 / 500 against bptt's 0.482 / 0.580): more steps per clip might
+start faster. A clip is 20 ticks (16 frames + 4 drain), so `update_every=10` steps twice
+per clip and 5 four times; the rate falls as the steps multiply."""
+_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500}
+RUNS = {
+    'sw_every10_3e-3': {**_BASE, 'update_every': 10},
+    'sw_every5_1.5e-3': {**_BASE, 'update_every': 5, 'learning_rate': 1.5e-3},
+}
