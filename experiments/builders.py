@@ -160,15 +160,42 @@ def make_trainer(config, network, task, frame_shape=None, placed=True):
     except ValueError as err:
       raise checks.ConfigError('stage_devices', stage, str(err).rstrip('.'),
                                'choose another stage_devices or placement_groups') from err
-  scales = module_lr_scales(config, network.num_modules) or ()
-  frozen = []
-  for k, scale in enumerate(scales, start=1):  # the lowest modules at 0: held, forward only
-    if scale != 0 or k == network.num_modules:
-      break
-    frozen.append(k)
   return sj.build(network, make_optimizer(config, network.num_modules), task,
                   algorithm=config.algorithm, update_every=config.update_every,
-                  stream=config.stream, placement=placement, frozen=tuple(frozen))
+                  stream=config.stream, placement=placement,
+                  frozen=frozen_modules(config, network.num_modules))
+
+
+def frozen_modules(config, num_modules):
+  """The modules `module_lr_scales` freezes: the lowest ones at 0 (held, forward only)."""
+  frozen = []
+  for k, scale in enumerate(module_lr_scales(config, num_modules) or (), start=1):
+    if scale != 0 or k == num_modules:
+      break
+    frozen.append(k)
+  return tuple(frozen)
+
+
+def warm_start(config, trainer, state, network, frame_shape, source_params):
+  """`state` (just initialised) with its frozen modules' parameters taken from
+  `source_params` (the run in `config.init_from`): they start from, and stay at, what that
+  run learned. Raises ConfigError if nothing is frozen or the shapes differ."""
+  source = config.init_from
+  frozen = frozen_modules(config, network.num_modules)
+  if not frozen:
+    raise checks.ConfigError('init_from', source, 'it fills the frozen modules, and this '
+                             'config freezes none', 'freeze the lowest modules with '
+                             '--config.module_lr_scales=0,0 (or drop init_from)')
+  local = to_checkpoint(trainer, state)
+  shapes = lambda tree: jax.tree.map(lambda x: (x.shape, x.dtype), tree)
+  if (len(source_params) < len(frozen) or
+      any(shapes(source_params[k - 1]) != shapes(local.params[k - 1]) for k in frozen)):
+    raise checks.ConfigError('init_from', source, f'its modules {frozen[0]}-{frozen[-1]} '
+                             "do not have this network's parameter shapes",
+                             'give a run of the same model and dataset keys')
+  params = tuple(source_params[k - 1] if k in frozen else p
+                 for k, p in enumerate(local.params, start=1))
+  return from_checkpoint(trainer, local._replace(params=params), config, frame_shape)
 
 
 def is_placed(trainer):

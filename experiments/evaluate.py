@@ -44,6 +44,16 @@ def evaluate_workdir(workdir, step=None, num_clips=None, per_class=False):
   if per_class and config.task != 'classification':
     raise checks.FlagError(f'--per_class: the run is {config.task!r}; per-class accuracy '
                            'needs a classification run (drop --per_class)')
+  config, test_set, trainer, restored = load_run(workdir, step)
+  metrics = builders.evaluate_clips(trainer, restored.state.params, test_set, config,
+                                    num_clips, per_class=per_class)
+  return {'step': restored.step, 'split': 'eval', **metrics}
+
+
+def load_run(workdir, step=None):
+  """A run folder's config, test set, single-device trainer and restored checkpoint `step`
+  (default the newest readable)."""
+  config = workdir_lib.read_config(workdir)
   config_file = workdir_lib.read_record(workdir).get('run_info', {}).get('config_file')
   if config_file and os.path.isfile(config_file.partition(':')[0]):
     cli.load_config(config_file)  # a config file may register its own models
@@ -57,9 +67,7 @@ def evaluate_workdir(workdir, step=None, num_clips=None, per_class=False):
   with contextlib.closing(checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'),
                                                    read_only=True)) as store:
     restored = _restore(store, abstract, workdir, step)
-  metrics = builders.evaluate_clips(trainer, restored.state.params, test_set, config,
-                                    num_clips, per_class=per_class)
-  return {'step': restored.step, 'split': 'eval', **metrics}
+  return config, test_set, trainer, restored
 
 
 def _restore(store, abstract, workdir, step):

@@ -36,6 +36,7 @@ from sideways_jax import metrics_writer
 from experiments import builders
 from experiments import checks
 from experiments import cli
+from experiments import evaluate
 from experiments import workdir as workdir_lib
 # Re-exported: other tools import these from experiments.train.
 from experiments.builders import (  # pylint: disable=unused-import
@@ -201,6 +202,18 @@ def _open(config, workdir, store, abstract, config_file):
   return restored, created, written
 
 
+def _source_params(source):
+  """The newest checkpoint's parameters of the run folder `init_from` names."""
+  if not os.path.isfile(os.path.join(source, 'config.json')):
+    raise checks.ConfigError('init_from', source, 'is not a run folder (it has no '
+                             'config.json)', 'give the --workdir of a trained run')
+  try:
+    return evaluate.load_run(source)[3].state.params
+  except checks.FlagError as err:
+    raise checks.ConfigError('init_from', source, 'the run has no checkpoint yet',
+                             'train it first, or give another run') from err
+
+
 def train_and_evaluate(config, workdir, *, config_file=None):
   """Trains `config` in `workdir` (resuming from its newest checkpoint); returns the final
   held-out metrics and writes result.json. `config_file` (PATH[:ARG], recorded in
@@ -235,6 +248,9 @@ def train_and_evaluate(config, workdir, *, config_file=None):
       state = (builders.from_checkpoint(trainer, restored.state, config,
                                         train_set.frame_shape)
                if restored else trainer.init(rng(config), batch))
+      if not restored and config.get('init_from'):
+        state = builders.warm_start(config, trainer, state, network, train_set.frame_shape,
+                                    _source_params(config.init_from))
       compile_start = time.time()
       jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)
       if signals.received is not None and not restored:

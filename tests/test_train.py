@@ -192,6 +192,34 @@ class TrainTest(TmpDirs):
     with open(os.path.join(resumed, 'config.json')) as f:
       self.assertEqual([r['step'] for r in json.load(f)['run_info']['resumes']], [3])
 
+  def test_init_from_gives_the_frozen_modules_another_runs_parameters(self):
+    source = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2), source)  # nothing frozen: all modules learn
+    learned = final_state(source, tiny(num_steps=2)).state.params
+    warm = self.tmpdir()
+    config = tiny(num_steps=2, module_lr_scales='0', init_from=source)
+    train.train_and_evaluate(config, warm)
+    got = final_state(warm, config).state.params
+    assert_same_leaves(self, got[0], learned[0])  # module 1: the source's, held
+    fresh = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2, module_lr_scales='0'), fresh)
+    start = final_state(fresh, tiny(num_steps=2, module_lr_scales='0')).state.params
+    self.assertFalse(np.allclose(jax.tree.leaves(got[0])[0], jax.tree.leaves(start[0])[0]))
+    self.assertFalse(np.allclose(jax.tree.leaves(got[1])[0], jax.tree.leaves(learned[1])[0]))
+
+  def test_init_from_refuses_what_it_cannot_use(self):
+    source = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2), source)
+    cases = [(tiny(init_from=source), 'freezes none'),  # nothing frozen to fill
+             (tiny(module_lr_scales='0', init_from=self.tmpdir()), 'not a run folder'),
+             (tiny(module_lr_scales='0', init_from=source, **{'model.size': '16,16p'}),
+              "parameter shapes")]
+    for config, problem in cases:
+      workdir = self.tmpdir()
+      with self.assertRaisesRegex(checks.ConfigError, f'init_from=.*{problem}'):
+        train.train_and_evaluate(config, workdir)
+      self.assertEqual(os.listdir(workdir), [])  # a failed start leaves nothing behind
+
   def test_stream_resumes_mid_stream(self):
     # Chunks of 5 frames over 6-frame clips: the resume point falls inside videos, with
     # buffers, clock and stream position in flight.

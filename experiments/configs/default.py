@@ -85,6 +85,8 @@ def _base():
   # Per-module learning-rate multipliers; 0 freezes a module (no VJP, no step). Modules 1-2
   # of VGG-small are frozen: their Sideways gradient refers to frames 6-8 ticks old (RESULTS).
   config.module_lr_scales = '0,0'
+  # A run folder whose frozen modules' parameters replace their random init ('' = none).
+  config.init_from = ''
   config.stage_devices = 1         # devices along the network (one module group each)
   config.data_devices = 1          # devices along the batch
   config.placement_groups = 'params'  # params | cost: how modules are grouped per device

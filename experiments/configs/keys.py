@@ -68,6 +68,9 @@ KEYS = {
                         "numbers from module 1 up (modules not named: 1); the lowest "
                         "modules at 0 are frozen (forward only, no VJP, no step: '0,0'); "
                         "empty: all 1",
+    'init_from': "a run folder (another run's --workdir, same model and dataset keys): "
+                 'its newest checkpoint gives the frozen modules (module_lr_scales zeros) '
+                 "their parameters, which they keep; '': random init",
     'stage_devices': 'devices along the network: consecutive groups of modules, one per '
                      'device (on CPU: XLA_FLAGS=--xla_force_host_platform_device_count=N)',
     'data_devices': 'devices along the batch: the batch is split, gradients summed over '
