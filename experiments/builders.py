@@ -176,12 +176,12 @@ def frozen_modules(config, num_modules):
   return tuple(frozen)
 
 
-def warm_start(config, trainer, state, network, frame_shape, source_params):
+def warm_start(config, trainer, state, frame_shape, source_params):
   """`state` (just initialised) with its frozen modules' parameters taken from
   `source_params` (the run in `config.init_from`): they start from, and stay at, what that
   run learned. Raises ConfigError if nothing is frozen or the shapes differ."""
   source = config.init_from
-  frozen = frozen_modules(config, network.num_modules)
+  frozen = frozen_modules(config, trainer.network.num_modules)
   if not frozen:
     raise checks.ConfigError('init_from', source, 'it fills the frozen modules, and this '
                              'config freezes none', 'freeze the lowest modules with '

@@ -249,7 +249,7 @@ def train_and_evaluate(config, workdir, *, config_file=None):
                                         train_set.frame_shape)
                if restored else trainer.init(rng(config), batch))
       if not restored and config.get('init_from'):
-        state = builders.warm_start(config, trainer, state, network, train_set.frame_shape,
+        state = builders.warm_start(config, trainer, state, train_set.frame_shape,
                                     _source_params(config.init_from))
       compile_start = time.time()
       jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)

@@ -73,6 +73,13 @@ def sum_messages(messages: Sequence[GradMessage]) -> GradMessage:
       has_loss=jnp.any(jnp.stack([m.has_loss for m in messages])))
 
 
+def no_message(value) -> GradMessage:
+  """The message a module sends along an edge whose source never reads it: an invalid
+  zero that carries no loss."""
+  no = jnp.array(False)
+  return GradMessage(jnp.zeros_like(value), no, no)
+
+
 def _zero_where_invalid(tree, ok):
   return jax.tree.map(lambda x: jnp.where(ok, x, jnp.zeros_like(x)), tree)
 
@@ -107,9 +114,9 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
   delta, loss = delta_fn(activation)
   ok = delta.valid & activation.valid
   grads, input_grads = vjp(jnp.where(ok, delta.value, jnp.zeros_like(delta.value)))
-  input_grads, no = iter(input_grads), jnp.array(False)
+  input_grads = iter(input_grads)
   messages = tuple(GradMessage(next(input_grads), ok, ok & delta.has_loss) if s else
-                   GradMessage(jnp.zeros_like(v), no, no) for v, s in zip(values, sends))
+                   no_message(v) for v, s in zip(values, sends))
   return ModuleTick(activation, _zero_where_invalid(grads, ok), ok & delta.has_loss, messages,
                     loss)
 
@@ -120,9 +127,9 @@ def frozen_tick(apply_fn: Callable, params, inputs: Sequence[Activation]) -> Mod
   messages are invalid zeros."""
   out = apply_fn(params, *(a.value for a in inputs))
   activation = merge_metadata(inputs, out)
-  no = jnp.array(False)
-  messages = tuple(GradMessage(jnp.zeros_like(a.value), no, no) for a in inputs)
-  return ModuleTick(activation, jax.tree.map(jnp.zeros_like, params), no, messages, None)
+  messages = tuple(no_message(a.value) for a in inputs)
+  return ModuleTick(activation, jax.tree.map(jnp.zeros_like, params), jnp.array(False),
+                    messages, None)
 
 
 def from_messages(messages: Sequence[GradMessage]) -> Callable:
