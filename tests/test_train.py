@@ -43,6 +43,7 @@ def tiny_digits(num_steps):
   config.update(num_steps=num_steps, batch_size=2, frames_per_clip=6, eval_every=num_steps,
                 log_every=1, eval_clips=2)
   config.model.size = 'tiny'
+  config.module_lr_scales = '0,0'  # VGG-tiny has 3 modules, the variant's scales name 4
   config.dataset.update(resolution=16, num_clips=8)
   return config
 

@@ -120,13 +120,18 @@ def moving_digits():
   the decoder head predicts the next frame; evaluation reports MSE / PSNR / SSIM beside the
   copy-last-frame baseline. Skip-Sideways with aligned input skips (each module also reads
   the input frame its main input came from; a fresh one into the top would show it the
-  frame it must predict), Adam at 3e-4 per clip. 32x32, 20 frames.
-  Measured (docs/RESULTS.md, 3 seeds, 600 steps): MSE 0.040 +- 0.001 against copy-last
-  0.046; at 3e-3 one seed of three collapsed to an all-black output (0.048 +- 0.004).
+  frame it must predict), Adam at 3e-4 per clip. 32x32, 20 frames. No pooling
+  ('16,16,32,32': every module keeps the frame's 32x32 map for the decoder), modules 1-2
+  frozen and modules 3-4 at a tenth of the rate (at the full rate their 4- and 2-tick-old
+  gradients drive plain Sideways' decoder into a saturated black output; docs/RESULTS.md).
+  Measured (docs/RESULTS.md, 3 seeds, 600 steps, 430-500 s a run on one core:
+  experiments/sweeps/results_digits_nopool.py): MSE 0.0284 +- 0.0006 against copy-last
+  0.046; plain Sideways (--config.skips=none) 0.0282 +- 0.0002, a tie. With VGG-small
+  (pooled to 8x8) Skip-Sideways had 0.040 +- 0.001.
   """
   config = _base()
-  config.model.size = 'small'      # the measured decoder run (the default's pool3 is for
-                                   # classification: a rotation's sense needs a whole actor)
+  config.model.size = '16,16,32,32'  # no pooling: a decoder reads the frame at full size
+  config.module_lr_scales = '0,0,0.1,0.1'
   config.model.head_conv = 0       # a classifier's layer; the decoder has none
   config.num_steps = 600
   config.task = 'prediction'
