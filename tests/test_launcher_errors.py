@@ -81,6 +81,7 @@ class CommandLineTest(parameterized.TestCase):
       ('wrong_dataset_option', ['--config.dataset.name=appearance'], 'dataset.level',
        'default.py:appearance'),
       ('unpoolable', ['--config=experiments/configs/default.py:moving_digits',
+                      '--config.model.size=small',  # the variant itself does not pool
                       '--config.dataset.resolution=18'], 'dataset.resolution=18',
        'does not divide'),
       ('skips', ['--config.skips=bogus'], '--config.skips', 'bogus'),
