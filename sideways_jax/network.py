@@ -21,11 +21,16 @@ COMBINES = ('sum', 'mean', 'project')
 
 
 class SkipEdge(NamedTuple):
-  """A temporal skip connection from `source` (0 = input) into module `target`."""
+  """A temporal skip connection from `source` (0 = input) into module `target`.
+
+  `older` delays the edge by that many more ticks than its kind: the source's output of
+  `older` frames before the kind's frame (e.g. kind 'fresh', older 1, from the input: x[t-1]).
+  """
   source: int
   target: int
   kind: str = 'fresh'
   combine: str = 'project'
+  older: int = 0
 
 
 class Edge(NamedTuple):
@@ -66,11 +71,11 @@ class Graph:
     return min(self.newest_lag(e.source) + e.delay for e in self.inputs(k))
 
 
-def edge_delay(source: int, target: int, kind: str) -> int:
+def edge_delay(source: int, target: int, kind: str, older: int = 0) -> int:
   """Delay d of an edge j -> k: module k reads at tick t what j wrote at tick t - d."""
   if kind == 'fresh':
-    return 0 if source == 0 else 1
-  return target - 1 if source == 0 else target - source  # aligned
+    return older + (0 if source == 0 else 1)
+  return older + (target - 1 if source == 0 else target - source)  # aligned
 
 
 # --- Named skip patterns -------------------------------------------------------------
@@ -104,7 +109,9 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   """Skip edges of a named pattern: 'PATTERN[:KIND[:COMBINE]]', e.g. 'input:aligned:sum'.
 
   Patterns: none, input, two_below, dense, to_top, or one edge 'J>K' (module J, 0 the
-  input, into module K). KIND: fresh (default) or aligned. COMBINE: project (default;
+  input, into module K). KIND: fresh (default) or aligned, optionally '-N' frames older
+  ('0>5:fresh-1': the top reads x[t-1]; 'input:aligned-2': each module also reads the input
+  two frames before its main input's frame). COMBINE: project (default;
   identity when shapes already match), sum or mean. Patterns join with '+', each with its
   own kind and rule: 'input+to_top', '1>4+0>5:aligned'; an edge named twice is kept once
   (the first spelling wins). Negative numbers count from the top: '1>-1' feeds module 1
@@ -126,13 +133,26 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
                      f'COMBINE in {COMBINES}.')
   kind = parts[1] if len(parts) > 1 else 'fresh'
   combine = parts[2] if len(parts) > 2 else 'project'
+  kind, older = _kind_and_older(kind, name)
   if kind not in KINDS:
-    raise ValueError(f'Unknown skip kind {kind!r} in pattern {name!r}; use one of {KINDS}.')
+    raise ValueError(f'Unknown skip kind {kind!r} in pattern {name!r}; use one of {KINDS}, '
+                     "optionally '-N' frames older (e.g. fresh-1).")
   if combine not in COMBINES:
     raise ValueError(f'Unknown combine rule {combine!r} in pattern {name!r}; '
                      f'use one of {COMBINES}.')
   pairs = [edge] if edge is not None else SKIP_PATTERNS[parts[0]](num_modules)
-  return tuple(SkipEdge(j, k, kind, combine) for j, k in pairs)
+  return tuple(SkipEdge(j, k, kind, combine, older) for j, k in pairs)
+
+
+def _kind_and_older(text, name):
+  """'aligned-2' -> ('aligned', 2); 'fresh' -> ('fresh', 0)."""
+  kind, sep, older = text.partition('-')
+  if not sep:
+    return kind, 0
+  if not older.isdigit():
+    raise ValueError(f"Bad skip kind {text!r} in pattern {name!r}: after '-' comes how many "
+                     "frames older, a whole number (e.g. fresh-1).")
+  return kind, int(older)
 
 
 def _one_edge(text, num_modules):
@@ -257,6 +277,8 @@ class Network:
       if s.combine not in COMBINES:
         raise ValueError(f'{label}: unknown combine rule {s.combine!r}; use one of '
                          f'{COMBINES}.')
+      if not isinstance(s.older, (int, np.integer)) or s.older < 0:
+        raise ValueError(f'{label}: older={s.older!r} must be a whole number of frames >= 0.')
       if not 2 <= s.target <= self.num_modules:
         raise ValueError(f'{label}: target must be a module 2..{self.num_modules}.')
       if not 0 <= s.source < s.target - 1:
@@ -280,7 +302,8 @@ class Network:
     """Input edges of module k (1-based): the main edge first, then skips by source."""
     main = Edge(k - 1, 0 if k == 1 else 1, None)
     skips = sorted((s for s in self.skips if s.target == k), key=lambda s: s.source)
-    return (main,) + tuple(Edge(s.source, edge_delay(s.source, k, s.kind), s) for s in skips)
+    return (main,) + tuple(Edge(s.source, edge_delay(s.source, k, s.kind, s.older), s)
+                          for s in skips)
 
   def same_frame_inputs(self, k: int) -> Tuple[Edge, ...]:
     """Input edges of module k read as an ordinary same-frame DAG (every delay 0)."""

@@ -87,7 +87,8 @@ class FramePrediction(NamedTuple):
       raise ValueError(
           'Frame prediction needs the top module to lag the input by at least one tick, '
           'so its target frame has arrived when its loss is taken; this network has a '
-          f'fresh input skip into module {network.num_modules}. Use an aligned input skip.')
+          f'fresh input skip into module {network.num_modules}. Use an aligned input skip, or '
+          "one a frame older ('fresh-1').")
     return lag + 1  # target x[newest+1] and the copy-last frame x[newest]
 
   def _target(self, activation, targets):

@@ -76,14 +76,15 @@ def mean_linear(params, x):
 def input_edges(num_modules, skips, k):
   """[(source j, delay d)] of module k: main edge first, then skips sorted by source."""
   edges = [(k - 1, 0 if k == 1 else 1)]
-  for j, target, kind, *_ in sorted(skips, key=lambda s: s[0]):
+  for j, target, kind, *rest in sorted(skips, key=lambda s: s[0]):
     if target != k:
       continue
     if kind == 'fresh':
       d = 0 if j == 0 else 1
     else:  # aligned: the main path's frame
       d = k - 1 if j == 0 else k - j
-    edges.append((j, d))
+    older = rest[1] if len(rest) > 1 else 0  # that many frames before the kind's frame
+    edges.append((j, d + older))
   return edges
 
 
@@ -103,7 +104,8 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
 
   Args:
     bodies: K functions (module params, u) -> a_k.
-    skips: [(source, target, kind[, combine])]; combine 'sum' (default) or 'project'.
+    skips: [(source, target, kind[, combine[, older]])]; combine 'sum' (default) or
+      'project'; older: ticks of delay beyond the kind's (default 0).
     params: K Haiku param dicts.
     frames [B, T, H, W, C], labels [B, T], video_ids [B, T] (numpy).
 

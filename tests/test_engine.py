@@ -373,10 +373,24 @@ class BadInputTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, r'skip 0->2.*kind'):
       sj.Network((lambda x: x, lambda x: x), skips=[sj.SkipEdge(0, 2, 'stale', 'sum')])
 
-  @parameterized.parameters('sometimes', 'input:late', 'input:fresh:concat', 'a:b:c:d')
+  @parameterized.parameters('sometimes', 'input:late', 'input:fresh:concat', 'a:b:c:d',
+                            'input:fresh-x', 'input:late-1')
   def test_unknown_skip_pattern(self, name):
     with self.assertRaisesRegex(ValueError, f'{name!r}'):
       sj.skip_pattern(name, 3)
+
+  def test_older_skips_add_their_frames_to_the_kinds_delay(self):
+    net = conv_net(4, 'input:aligned-2+1>3:fresh-1')
+    delays = {(e.source, k): e.delay for k in (2, 3, 4) for e in net.inputs(k)[1:]}
+    # aligned from the input: k - 1, plus 2; fresh from module 1: 1, plus 1.
+    self.assertEqual(delays, {(0, 2): 3, (0, 3): 4, (0, 4): 5, (1, 3): 2})
+    self.assertEqual(net.fifo_length(0), 5)
+    self.assertEqual(sj.skip_pattern('0>2:fresh-1:sum', 3),
+                     (sj.SkipEdge(0, 2, 'fresh', 'sum', 1),))
+
+  def test_negative_older_is_refused(self):
+    with self.assertRaisesRegex(ValueError, r'skip 0->2: older=-1'):
+      sj.Network((lambda x: x, lambda x: x), skips=[sj.SkipEdge(0, 2, 'fresh', 'sum', -1)])
 
   def test_bad_skip_source(self):
     with self.assertRaisesRegex(ValueError, r'skip 1->2'):
@@ -484,6 +498,24 @@ class BadInputTest(parameterized.TestCase):
     net = sj.models.vgg('tiny', task='prediction', frame_shape=(8, 8, 1), skips='input')
     with self.assertRaisesRegex(ValueError, 'aligned input skip'):
       sj.build(net, optax.sgd(0.1), sj.FramePrediction())
+
+  def test_prediction_with_an_input_skip_one_frame_old_into_top(self):
+    # x[t-1] into the top is the newest frame it may see: its target x[t] has arrived.
+    net = sj.models.vgg('tiny', task='prediction', frame_shape=(8, 8, 1), skips='0>3:fresh-1')
+    self.assertEqual(net.newest_lag(3), 1)
+    self.assertEqual(sj.FramePrediction().history_length(net), 2)
+    trainer = sj.build(net, optax.sgd(0.1), sj.FramePrediction())
+    frames = jax.random.uniform(jax.random.PRNGKey(0), (2, 5, 8, 8, 1))
+    state = trainer.init(jax.random.PRNGKey(0), clip_batch(frames))
+    _, metrics = trainer.step(state, clip_batch(frames))
+    self.assertTrue(np.isfinite(float(metrics['loss'])))
+    # The main path fills at tick 2; ticks 2-4 output with newest frame t - 1 = 1..3, so
+    # the copy-last baseline is frames 1..3 against targets 2..4, per example.
+    ev = trainer.evaluate(state.params, clip_batch(frames))
+    self.assertEqual(float(ev['num_outputs']), 6.)
+    np.testing.assert_allclose(float(ev['copy_last_mse']),
+                               float(jnp.square(frames[:, 1:4] - frames[:, 2:5]).mean()),
+                               rtol=1e-5)
 
 
 if __name__ == '__main__':

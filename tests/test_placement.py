@@ -87,7 +87,7 @@ class PlacementEqualsEngineTest(parameterized.TestCase):
   # timing (update_every) are independent parts of a placed tick, so a Latin pairing covers
   # every value of both at a third of the full product's compile time.
   @parameterized.parameters(('dense', 1), ('two_below:aligned', 3),
-                            ('input:aligned+to_top', 'clip'))
+                            ('input:aligned-1+to_top', 'clip'))
   def test_skips_across_several_devices(self, skips, update_every):
     net = conv_net(5, skips=skips)
     batch = clip_batch(batch_size=2)

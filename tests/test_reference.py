@@ -31,6 +31,10 @@ CASES = {
     'fresh_input_0_3': (3, ((0, 3, 'fresh'),)),
     'aligned_1_3': (3, ((1, 3, 'aligned'),)),
     'aligned_input_0_3': (3, ((0, 3, 'aligned'),)),
+    # Skips `older` frames than their kind's: x[t-1] into module 2 and module 3's aligned
+    # frame 2 ticks older (its frame FIFO grows to 4), a module skip 1 -> 3 of delay 3.
+    'older_input_0_2': (3, ((0, 2, 'fresh', 'sum', 1),)),
+    'older_mixed': (3, ((0, 3, 'aligned', 'sum', 2), (1, 3, 'fresh', 'sum', 2))),
     'k4_none': (4, ()),
     'k4_mixed': (4, ((0, 3, 'fresh'), (1, 3, 'fresh'), (0, 4, 'aligned'), (2, 4, 'aligned'))),
     # Learned projections across differing shapes: module 1 pools 6x6x3 -> 3x3x4, so the
@@ -55,7 +59,7 @@ def engine_network(case):
   else:
     convs = (lambda x: jax.nn.relu(sj.Conv2D(C, 3)(x)),) * (num_modules - 1)
   return sj.Network(modules=convs + (head,),
-                    skips=tuple(sj.SkipEdge(j, k, kind, rest[0] if rest else 'sum')
+                    skips=tuple(sj.SkipEdge(j, k, kind, *(rest or ['sum']))
                                 for j, k, kind, *rest in skips))
 
 
