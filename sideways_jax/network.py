@@ -84,6 +84,10 @@ def _input_pattern(num_modules):
   return [(0, k) for k in range(2, num_modules + 1)]
 
 
+def _input_below_top_pattern(num_modules):
+  return [(0, k) for k in range(2, num_modules)]
+
+
 def _two_below_pattern(num_modules):
   return [(k - 2, k) for k in range(2, num_modules + 1)]
 
@@ -99,6 +103,8 @@ def _to_top_pattern(num_modules):
 SKIP_PATTERNS = {
     'none': lambda num_modules: [],
     'input': _input_pattern,          # every module also reads the input
+    # every module but the top: fresh, the top's newest frame is still t - 1 (prediction)
+    'input_below_top': _input_below_top_pattern,
     'two_below': _two_below_pattern,  # every module also reads the module two below
     'dense': _dense_pattern,          # every module reads the input and all below
     'to_top': _to_top_pattern,        # the top module also reads every module below
@@ -108,11 +114,11 @@ SKIP_PATTERNS = {
 def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   """Skip edges of a named pattern: 'PATTERN[:KIND[:COMBINE]]', e.g. 'input:aligned:sum'.
 
-  Patterns: none, input, two_below, dense, to_top, or one edge 'J>K' (module J, 0 the
-  input, into module K). KIND: fresh (default) or aligned, optionally '-N' frames older
-  ('0>5:fresh-1': the top reads x[t-1]; 'input:aligned-2': each module also reads the input
-  two frames before its main input's frame). COMBINE: project (default;
-  identity when shapes already match), sum or mean. Patterns join with '+', each with its
+  Patterns: none, input, input_below_top, two_below, dense, to_top, or one edge 'J>K'
+  (module J, 0 the input, into module K). KIND: fresh (default) or aligned, optionally
+  '-N' frames older ('0>5:fresh-1': the top reads x[t-1]; 'input:aligned-2': each module
+  also reads the input two frames before its main input's frame). COMBINE: project
+  (default; identity when shapes already match), sum or mean. Patterns join with '+', each with its
   own kind and rule: 'input+to_top', '1>4+0>5:aligned'; an edge named twice is kept once
   (the first spelling wins). Negative numbers count from the top: '1>-1' feeds module 1
   into the top module.

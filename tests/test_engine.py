@@ -388,6 +388,14 @@ class BadInputTest(parameterized.TestCase):
     self.assertEqual(sj.skip_pattern('0>2:fresh-1:sum', 3),
                      (sj.SkipEdge(0, 2, 'fresh', 'sum', 1),))
 
+  def test_input_below_top_is_legal_for_prediction(self):
+    self.assertEqual(sj.skip_pattern('input_below_top', 5),
+                     tuple(sj.SkipEdge(0, k) for k in (2, 3, 4)))
+    net = sj.models.vgg('tiny', task='prediction', frame_shape=(8, 8, 1),
+                        skips='input_below_top')
+    self.assertEqual(net.newest_lag(3), 1)  # module 2 reads x[t]; the top reads it at t + 1
+    self.assertEqual(sj.FramePrediction().history_length(net), 2)
+
   def test_negative_older_is_refused(self):
     with self.assertRaisesRegex(ValueError, r'skip 0->2: older=-1'):
       sj.Network((lambda x: x, lambda x: x), skips=[sj.SkipEdge(0, 2, 'fresh', 'sum', -1)])
