@@ -18,4 +18,9 @@ _BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_ever
 RUNS = {
     'skip_sideways_aligned_input': dict(_BASE),
     'sideways_no_skips': {**_BASE, 'skips': 'none'},
+    # Fresh input skips into every module but the top (screen 20): temporal mixing that
+    # never shows the top its target. Seed 0 is screen 20's run ('0>2+0>3+0>4', the same
+    # edges spelt one by one).
+    'skip_sideways_input_below_top': {**_BASE, 'skips': 'input_below_top'},
+    'bptt_input_below_top': {**_BASE, 'skips': 'input_below_top', 'algorithm': 'bptt'},
 }
