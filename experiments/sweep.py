@@ -11,6 +11,8 @@ named `NAME/seed_S`). Each run is `python -m experiments.train` in its own workd
 `ROOT/NAME[/seed_S]`; a run counts as finished when its workdir holds `result.json`
 (written by the launcher at the end), so a sweep can be stopped and restarted over several
 sittings. `--parallel=N` runs N at a time, each pinned to its own CPU core on Linux.
+While a run trains, its workdir holds `sweep.lock` (the training process id): a second
+sweep on the same root skips that run instead of training it again into the same folder.
 """
 
 import importlib.util
@@ -65,6 +67,44 @@ def finished(workdir):
   return os.path.exists(os.path.join(workdir, 'result.json'))
 
 
+LOCK = 'sweep.lock'  # in a run's workdir while some sweep runs it: the training process id
+
+
+def _alive(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except PermissionError:  # another user's process: alive
+    return True
+  return True
+
+
+def running_elsewhere(workdir):
+  """The pid of a live process that a sweep started in `workdir`, else None (no lock, or a
+  stale one left by a run that died)."""
+  try:
+    with open(os.path.join(workdir, LOCK)) as f:
+      pid = int(f.read().strip() or 0)
+  except (FileNotFoundError, ValueError):
+    return None
+  return pid if pid > 0 and _alive(pid) else None
+
+
+def write_lock(workdir, pid):
+  path = os.path.join(workdir, LOCK)
+  with open(path + '.tmp', 'w') as f:
+    f.write(str(pid))
+  os.replace(path + '.tmp', path)
+
+
+def release_lock(workdir):
+  try:
+    os.remove(os.path.join(workdir, LOCK))
+  except FileNotFoundError:
+    pass
+
+
 def main(argv):
   del argv
   module = load_sweep(_SWEEP.value)
@@ -76,6 +116,10 @@ def main(argv):
     workdir = os.path.join(_ROOT.value, suffix)
     if finished(workdir):
       print(f'done already: {suffix}', flush=True)
+      continue
+    pid = running_elsewhere(workdir)
+    if pid is not None:  # two sweeps on one root would train the same run into one folder
+      print(f'running elsewhere (pid {pid}), skipped: {suffix}', flush=True)
       continue
     todo.append((suffix, workdir, command(config_file, workdir, overrides)))
   print(f'{len(todo)} of {len(runs)} runs to do', flush=True)
@@ -91,17 +135,24 @@ def main(argv):
       core = next(c for c in cores if c not in running)
       suffix, workdir, cmd = todo.pop(0)
       os.makedirs(workdir, exist_ok=True)
+      pid = running_elsewhere(workdir)  # another sweep may have started it meanwhile
+      if pid is not None:
+        print(f'running elsewhere (pid {pid}), skipped: {suffix}', flush=True)
+        continue
+      write_lock(workdir, os.getpid())
       if _PARALLEL.value > 1 and sys.platform.startswith('linux'):
         cmd = ['taskset', '-c', str(core % len(cores))] + cmd
       log = open(os.path.join(workdir, 'stdout.log'), 'w')
       print(f'start {suffix}: {" ".join(cmd)}', flush=True)
-      running[core] = (suffix, subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT),
-                       time.time())
+      proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT)
+      write_lock(workdir, proc.pid)  # the run itself: it outlives a killed sweep
+      running[core] = (suffix, workdir, proc, time.time())
     time.sleep(2)
-    for core, (suffix, proc, start) in list(running.items()):
+    for core, (suffix, workdir, proc, start) in list(running.items()):
       if proc.poll() is None:
         continue
       del running[core]
+      release_lock(workdir)
       minutes = (time.time() - start) / 60
       if proc.returncode:
         failed.append(suffix)

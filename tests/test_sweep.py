@@ -2,6 +2,8 @@
 
 import json
 import os
+import subprocess
+import sys
 import tempfile
 
 from absl.testing import absltest
@@ -44,6 +46,26 @@ class SweepTest(absltest.TestCase):
     _write_run(os.path.join(self.dir, 'a', 'seed_0'), [(1, 1., 0.5)])
     self.assertTrue(sweep.finished(os.path.join(self.dir, 'a', 'seed_0')))
     self.assertFalse(sweep.finished(os.path.join(self.dir, 'a', 'seed_1')))
+
+  def test_a_run_another_sweep_is_training_is_skipped(self):
+    live, dead = os.path.join(self.dir, 'a', 'seed_0'), os.path.join(self.dir, 'a', 'seed_1')
+    for workdir in (live, dead):
+      os.makedirs(workdir)
+    sweep.write_lock(live, os.getpid())  # a live process holds it
+    gone = subprocess.Popen([sys.executable, '-c', 'pass'])
+    gone.wait()
+    sweep.write_lock(dead, gone.pid)     # a run that died: stale, taken over
+    self.assertEqual(sweep.running_elsewhere(live), os.getpid())
+    self.assertIsNone(sweep.running_elsewhere(dead))
+    out = subprocess.run([sys.executable, '-m', 'experiments.sweep', f'--sweep={self.sweep_file}',
+                          f'--root={self.dir}', '--dry_run'], capture_output=True, text=True,
+                         check=True, cwd=os.path.dirname(os.path.dirname(__file__))).stdout
+    self.assertIn(f'running elsewhere (pid {os.getpid()}), skipped: a/seed_0', out)
+    self.assertIn('5 of 6 runs to do', out)
+    self.assertNotIn('workdir=' + live, out)
+    self.assertIn('workdir=' + dead, out)
+    sweep.release_lock(live)
+    self.assertIsNone(sweep.running_elsewhere(live))
 
   def test_report_means_seeds_and_times_the_target(self):
     module = sweep.load_sweep(self.sweep_file)
