@@ -6,6 +6,13 @@ the top does, and never shows the top its target: module k < K then mixes x[t] w
 main input's older frame, and the top reads it one tick later, so its newest frame is
 t - 1 and its target x[t] has arrived (only a fresh input skip into the top itself is
 refused). Which of these gives Skip-Sideways what plain Sideways lacks?
+Outcome (MSE at step 600; copy-last 0.0468, 0.0469 for aligned-1 whose top outputs cover
+other ticks): fresh input skips into modules 2-4 0.0254 (the best; 0.0327 / 0.0266 at steps
+200 / 400); the same plus an aligned skip into the top 0.0303 (the top then also reads a
+frame 4 ticks old and is slower to leave it); into module 4 only 0.0263; into 3-4 0.0264;
+modules 2-4 plus x[t-1] into the top (`fresh-1`) 0.0273; every module also reading the frame
+before its main input's (`input:aligned-1`, the past only) 0.0277. Taken to 3 seeds as
+`input_below_top` in results_digits_nopool.py, with bptt on the same graph.
 
   python -m experiments.sweep --sweep=experiments/sweeps/screen20.py \\
       --root=workdirs/screen20 --parallel=2
