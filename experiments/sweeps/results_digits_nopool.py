@@ -22,5 +22,9 @@ RUNS = {
     # never shows the top its target. Seed 0 is screen 20's run ('0>2+0>3+0>4', the same
     # edges spelt one by one).
     'skip_sideways_input_below_top': {**_BASE, 'skips': 'input_below_top'},
+    # The same plus x[t-1], the newest frame the top may see, into the top: its decoder
+    # starts by copying it (the copy-last baseline). Seed 0 is screen 20's run.
+    'skip_sideways_input_below_top_last_frame_top': {
+        **_BASE, 'skips': 'input_below_top+0>-1:fresh-1'},
     'bptt_input_below_top': {**_BASE, 'skips': 'input_below_top', 'algorithm': 'bptt'},
 }
