@@ -27,4 +27,6 @@ RUNS = {
     'skip_sideways_input_below_top_last_frame_top': {
         **_BASE, 'skips': 'input_below_top+0>-1:fresh-1'},
     'bptt_input_below_top': {**_BASE, 'skips': 'input_below_top', 'algorithm': 'bptt'},
+    'bptt_input_below_top_last_frame_top': {
+        **_BASE, 'skips': 'input_below_top+0>-1:fresh-1', 'algorithm': 'bptt'},
 }
