@@ -1,0 +1,16 @@
+"""docs/RESULTS.md, `dynamics`: bptt with a 12-frame temporal reach (screen 21's graph:
+modules 1-3 also feed the top their outputs 8 ticks older than fresh), 3 seeds, 3000 steps.
+Seed 0 is screen 21's run (the same config).
+
+  python -m experiments.sweep --sweep=experiments/sweeps/results_dynamics_reach.py \\
+      --root=workdirs/results_dynamics_reach --parallel=2
+  python -m experiments.report --sweep=experiments/sweeps/results_dynamics_reach.py \\
+      --root=workdirs/results_dynamics_reach --out=docs/results/dynamics_reach
+"""
+SEEDS = (0, 1, 2)
+_BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0,
+         'dataset.level': 'dynamics',
+         'skips': 'input+1>5:fresh-8+2>5:fresh-8+3>5:fresh-8'}
+RUNS = {
+    'bptt_reach12': {**_BASE, 'algorithm': 'bptt'},
+}
