@@ -91,6 +91,15 @@ def running_elsewhere(workdir):
   return pid if pid > 0 and _alive(pid) else None
 
 
+def _skip_if_running(workdir, suffix):
+  """True (and says so) when another sweep's run is training in `workdir`: two sweeps on
+  one root would otherwise train the same run into one folder."""
+  pid = running_elsewhere(workdir)
+  if pid is not None:
+    print(f'running elsewhere (pid {pid}), skipped: {suffix}', flush=True)
+  return pid is not None
+
+
 def write_lock(workdir, pid):
   path = os.path.join(workdir, LOCK)
   with open(path + '.tmp', 'w') as f:
@@ -117,9 +126,7 @@ def main(argv):
     if finished(workdir):
       print(f'done already: {suffix}', flush=True)
       continue
-    pid = running_elsewhere(workdir)
-    if pid is not None:  # two sweeps on one root would train the same run into one folder
-      print(f'running elsewhere (pid {pid}), skipped: {suffix}', flush=True)
+    if _skip_if_running(workdir, suffix):
       continue
     todo.append((suffix, workdir, command(config_file, workdir, overrides)))
   print(f'{len(todo)} of {len(runs)} runs to do', flush=True)
@@ -135,9 +142,7 @@ def main(argv):
       core = next(c for c in cores if c not in running)
       suffix, workdir, cmd = todo.pop(0)
       os.makedirs(workdir, exist_ok=True)
-      pid = running_elsewhere(workdir)  # another sweep may have started it meanwhile
-      if pid is not None:
-        print(f'running elsewhere (pid {pid}), skipped: {suffix}', flush=True)
+      if _skip_if_running(workdir, suffix):  # another sweep may have started it meanwhile
         continue
       write_lock(workdir, os.getpid())
       if _PARALLEL.value > 1 and sys.platform.startswith('linux'):
