@@ -29,6 +29,7 @@ class Clock(NamedTuple):
   history: int        # frames the targets look back on (1 for classification)
   total: Callable = lambda x: x  # sums a count over the whole batch (data parallel)
   frozen: frozenset = frozenset()  # the lowest modules, held fixed: forward only
+  local_fns: Dict[int, Callable] = {}  # modules with a local head: apply -> (a_k, h_k)
 
 
 class TickInput(NamedTuple):
@@ -117,13 +118,17 @@ def network_tick(clock: Clock, params: Dict[int, object], buffers, frame_act, ta
     if k in clock.frozen:
       ticks[k] = sw.frozen_tick(clock.fns[k - 1], params[k], inputs)
       continue
+    loss_terms = lambda a, targets=targets: clock.task.loss_terms(a, targets)
+    fn, local_delta = clock.fns[k - 1], None
     if k == top:
-      loss_terms = lambda a, targets=targets: clock.task.loss_terms(a, targets)
       delta_fn = sw.top_delta(loss_terms, clock.total)
     else:
       delta_fn = sw.from_messages(clock.router.read_messages(buffers, k))
+      if k in clock.local_fns:  # a local head: its loss's gradient joins delta_k, fresh
+        fn = clock.local_fns[k]
+        local_delta = sw.local_head_delta(loss_terms, clock.network.local_weight, clock.total)
     sends = [e.source not in clock.frozen for e in clock.graph.inputs(k)]
-    ticks[k] = sw.module_tick(clock.fns[k - 1], params[k], inputs, delta_fn, sends)
+    ticks[k] = sw.module_tick(fn, params[k], inputs, delta_fn, sends, local_delta)
   return ticks
 
 

@@ -154,8 +154,16 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
   output_shapes = lambda frame: network.output_shapes(frame.shape, frame.dtype)
   router = routing.LocalRouter(graph, output_shapes,
                                max(graph.fifo_length(0), history - 1))
+  heads = tuple(k for k, _ in network.local_heads)
+  if heads and algorithm != 'sideways':
+    raise ValueError(f'local heads (modules {heads}) are a Sideways training regime; '
+                     f'{algorithm} trains the exact gradient of the top\'s loss. Drop '
+                     'local_heads for the baseline (the heads are not part of the model).')
+  if set(heads) & set(frozen):
+    raise ValueError(f'modules {sorted(set(heads) & set(frozen))} are frozen and have a local '
+                     'head: a frozen module never trains, so its head would never learn.')
   clock = clk.Clock(network, graph, network.apply_fns(), task, router, history,
-                    frozen=frozenset(frozen))
+                    frozen=frozenset(frozen), local_fns=network.local_head_fns())
   with_pipeline = algorithm in ('sideways', 'bptt')
 
   def init(rng, batch) -> TrainState:

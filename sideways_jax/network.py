@@ -9,7 +9,7 @@ and C_k belongs to module k, so a learned skip projection lives in theta_k.
 """
 
 import dataclasses
-from typing import Callable, NamedTuple, Sequence, Tuple, Union
+from typing import Callable, Dict, NamedTuple, Sequence, Tuple, Union
 
 import haiku as hk
 import jax
@@ -259,6 +259,11 @@ class Network:
   skips: Tuple[SkipEdge, ...] = ()
   names: Union[Tuple[str, ...], None] = None
   detach_main: Tuple[int, ...] = ()  # modules that read their main input via stop_gradient
+  # Local heads: (k, head) pairs, `head(a_k) -> h_k` a Haiku function whose output the task's
+  # loss is taken on (like the top's), weighted by `local_weight`. Sideways adds that
+  # loss's gradient, fresh, to module k's delta; evaluation reads only the top.
+  local_heads: Tuple[Tuple[int, Callable], ...] = ()
+  local_weight: float = 1.0
 
   def __post_init__(self):
     object.__setattr__(self, 'modules', tuple(self.modules))
@@ -271,6 +276,19 @@ class Network:
     if len(self.names) != len(self.modules):
       raise ValueError(f'{len(self.names)} names for {len(self.modules)} modules.')
     object.__setattr__(self, 'detach_main', tuple(int(k) for k in self.detach_main))
+    heads = self.local_heads
+    heads = tuple(sorted((int(k), h) for k, h in
+                         (heads.items() if isinstance(heads, dict) else heads)))
+    object.__setattr__(self, 'local_heads', heads)
+    ks = [k for k, _ in heads]
+    if len(set(ks)) != len(ks):
+      raise ValueError(f'local_heads: module {ks} has two heads; give each module one.')
+    for k in ks:
+      if not 1 <= k < len(self.modules):
+        raise ValueError(f'local_heads: module {k} cannot have a local head; use modules '
+                         f'1..{len(self.modules) - 1} (the top module has the loss itself).')
+    if ks and not self.local_weight > 0:
+      raise ValueError(f'local_weight={self.local_weight!r} must be > 0.')
     for k in self.detach_main:
       if not 2 <= k <= len(self.modules):
         raise ValueError(f'detach_main: module {k} has no module below it to detach; '
@@ -349,17 +367,27 @@ class Network:
     """Per module, pure `apply(params, main, *skips) -> a_k` (C_k then H_k)."""
     return tuple(self._transform(k).apply for k in range(1, self.num_modules + 1))
 
-  def _transform(self, k: int):
+  def local_head_fns(self) -> Dict[int, Callable]:
+    """Per module with a local head, pure `apply(params, main, *skips) -> (a_k, h_k)`."""
+    return {k: self._transform(k, with_head=True).apply for k, _ in self.local_heads}
+
+  def _transform(self, k: int, with_head: bool = False):
     edges = [e.skip for e in self.inputs(k)[1:]]
     body, name = self.modules[k - 1], self.names[k - 1]
     detached = k in self.detach_main
+    head = dict(self.local_heads).get(k) if with_head else None
 
     def module_fn(main, *skips):
       if detached:  # no gradient back along the main edge (the skips still carry one)
         main = jax.lax.stop_gradient(main)
       if getattr(body, 'combines_skips', False):  # the module reads its skips itself
-        return body(main, *skips)
-      return body(_combine(main, skips, edges, name))
+        out = body(main, *skips)
+      else:
+        out = body(_combine(main, skips, edges, name))
+      if head is None:
+        return out
+      with hk.name_scope('local_head'):
+        return out, head(out)
 
     return hk.without_apply_rng(hk.transform(module_fn))
 
@@ -373,10 +401,11 @@ class Network:
     params = []
     for k, key in zip(range(1, self.num_modules + 1), jax.random.split(rng, self.num_modules)):
       ins = [outputs[e.source] for e in self.inputs(k)]
-      transformed = self._transform(k)
+      transformed = self._transform(k, with_head=True)  # params include a local head's
       try:
         p = transformed.init(key, *ins)
-        outputs.append(transformed.apply(p, *ins))
+        out = transformed.apply(p, *ins)
+        outputs.append(out[0] if k in dict(self.local_heads) else out)
       except (ValueError, TypeError) as err:
         raise type(err)(f'{self.names[k - 1]} (module {k}): {err}') from err
       params.append(p)

@@ -73,7 +73,8 @@ class _Plan:
     self.routers = [StageRouter(graph, placement.stages, s, output_shapes, frame_fifo)
                     for s in range(self.num)]
     fns = network.apply_fns()
-    self.clocks = [clk.Clock(network, graph, fns, task, r, history, frozen=frozen)
+    self.clocks = [clk.Clock(network, graph, fns, task, r, history, frozen=frozen,
+                             local_fns=network.local_head_fns())
                    for r in self.routers]
     self.frozen = frozen
     self.modules = [r.modules for r in self.routers]

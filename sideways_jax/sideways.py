@@ -85,11 +85,13 @@ def _zero_where_invalid(tree, ok):
 
 
 def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
-                delta_fn: Callable, sends: Optional[Sequence[bool]] = None) -> ModuleTick:
+                delta_fn: Callable, sends: Optional[Sequence[bool]] = None,
+                local_delta: Optional[Callable] = None) -> ModuleTick:
   """One module, one tick: forward at u_k[t], then the VJP of delta_k[t] at the same u_k[t].
 
   Args:
-    apply_fn: `apply(params, main, *skips) -> a_k` (C_k then H_k).
+    apply_fn: `apply(params, main, *skips) -> a_k` (C_k then H_k); with `local_delta`,
+      `-> (a_k, h_k)`, where h_k is the module's local head's output.
     params: theta_k.
     inputs: the buffers module k reads this tick (main edge first, then skips).
     delta_fn: given a_k[t] (with metadata), returns (delta_k[t], loss or None). For a
@@ -98,9 +100,16 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
     sends: per input, whether its source reads the message e_{k->source} (default: all).
       A frozen source never does, so its message is not computed: an invalid zero, as a
       frozen module's own messages are (no input-gradient VJP for it).
+    local_delta: a local head's loss (`top_delta` of the head's loss, weighted): given
+      h_k[t] with a_k[t]'s metadata, returns (w * dl^k_t/dh_k[t], loss terms). Its
+      gradient is fresh (it refers to this tick's output) and joins the VJP at the same
+      u_k[t]. Validity stays delta_k[t]'s: before the top's messages arrive the module
+      takes no gradient, so a static clip still gives backprop's gradient of the summed
+      losses (the static-clip theorem).
 
   Returns:
-    A `ModuleTick`. Gradients and messages are zero, and flagged, when not valid.
+    A `ModuleTick`. Gradients and messages are zero, and flagged, when not valid. With a
+    local head, `loss` holds the head's loss terms.
   """
   values = tuple(a.value for a in inputs)
   sends = (True,) * len(values) if sends is None else tuple(sends)
@@ -110,15 +119,23 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
     return apply_fn(p, *(next(sent) if s else v for v, s in zip(values, sends)))
 
   out, vjp = jax.vjp(forward, params, tuple(v for v, s in zip(values, sends) if s))
+  if local_delta is not None:
+    out, head = out
   activation = merge_metadata(inputs, out)
   delta, loss = delta_fn(activation)
   ok = delta.valid & activation.valid
-  grads, input_grads = vjp(jnp.where(ok, delta.value, jnp.zeros_like(delta.value)))
+  cotangent = jnp.where(ok, delta.value, jnp.zeros_like(delta.value))
+  has_loss = ok & delta.has_loss
+  if local_delta is not None:  # delta_k[t] plus the local head's fresh gradient
+    local, loss = local_delta(activation._replace(value=head))
+    local_ok = ok & local.valid & local.has_loss
+    cotangent = (cotangent, jnp.where(local_ok, local.value, jnp.zeros_like(local.value)))
+    has_loss = has_loss | local_ok
+  grads, input_grads = vjp(cotangent)
   input_grads = iter(input_grads)
-  messages = tuple(GradMessage(next(input_grads), ok, ok & delta.has_loss) if s else
+  messages = tuple(GradMessage(next(input_grads), ok, has_loss) if s else
                    no_message(v) for v, s in zip(values, sends))
-  return ModuleTick(activation, _zero_where_invalid(grads, ok), ok & delta.has_loss, messages,
-                    loss)
+  return ModuleTick(activation, _zero_where_invalid(grads, ok), has_loss, messages, loss)
 
 
 def frozen_tick(apply_fn: Callable, params, inputs: Sequence[Activation]) -> ModuleTick:
@@ -172,3 +189,15 @@ def top_delta(loss_terms: Callable[[Activation], Tuple[jax.Array, jax.Array]],
     return GradMessage(grad, activation.valid, has_loss), terms
 
   return delta_fn
+
+
+def local_head_delta(loss_terms: Callable, weight: float, total: Callable = lambda x: x):
+  """`local_delta` of a module with a local head: `weight` * dl^k_t/dh_k[t], where l^k_t is
+  the task's loss on the head's output h_k[t] (as `top_delta` takes it on a_K[t])."""
+  delta_fn = top_delta(loss_terms, total)
+
+  def local_delta(head: Activation):
+    message, terms = delta_fn(head)
+    return message._replace(value=weight * message.value), terms
+
+  return local_delta

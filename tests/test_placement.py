@@ -3,6 +3,8 @@ single-device engine (losses, params and optimizer state after several steps), r
 placement (each device holds only its own modules; one executable with collective-permutes
 in its loop and no host callbacks), and bad input."""
 
+import dataclasses
+
 from absl.testing import absltest
 from absl.testing import parameterized
 import chex
@@ -111,6 +113,14 @@ class PlacementEqualsEngineTest(parameterized.TestCase):
     net = conv_net(4, skips='input')
     ref, placed, _ = run_both(net, sj.Classification(3), clip_batch(), sj.make_mesh(2, 1),
                               algorithm, frozen=(1, 2))
+    assert_same(self, ref, placed)
+
+  def test_local_heads_across_stages_and_a_data_split(self):
+    head = lambda x: hk.Linear(3)(x.mean(axis=(1, 2)))
+    net = dataclasses.replace(conv_net(4, skips='input'), local_heads=((2, head), (3, head)),
+                              local_weight=0.5)
+    ref, placed, _ = run_both(net, sj.Classification(3), clip_batch(), sj.make_mesh(2, 2),
+                              'sideways', frozen=(1,))
     assert_same(self, ref, placed)
 
   @parameterized.parameters('sideways', 'bptt')

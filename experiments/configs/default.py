@@ -76,7 +76,8 @@ def _base():
   config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small_pool3', 'hidden': 0,
                                             'norm': 'none', 'width': 1.0, 'pool': 'max',
                                             'convs_per_module': '1', 'head_conv': 32,
-                                            'detach': 0})
+                                            'detach': 0, 'local_heads': '',
+                                            'local_weight': 1.0})
   config.optimizer = 'adam'
   config.learning_rate = 3e-3
   config.schedule = 'constant'     # constant | cosine (over num_steps)

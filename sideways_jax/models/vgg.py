@@ -154,7 +154,8 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
         skips: Union[str, Sequence[SkipEdge]] = 'none', hidden: Optional[int] = None,
         norm: str = 'none', width: float = 1.0, pool: str = 'max',
         convs_per_module: Union[int, str, Sequence[int]] = 1, head_conv: int = 0,
-        detach: int = 0) -> Network:
+        detach: int = 0, local_heads: Union[str, Sequence[int]] = (),
+        local_weight: float = 1.0) -> Network:
   """A VGG-style `Network`: one module per conv layer plus a head module.
 
   Args:
@@ -181,6 +182,11 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
       2..detach+1 read their main input through a stop_gradient (`Network.detach_main`, a
       property of the graph, so every algorithm trains it alike). With `to_top` skips they
       still learn, from the top's globally pooled (spatially uniform) gradient.
+    local_heads: modules with a local classifier head ('3,4', or a sequence; '' for none),
+      the top's classifier (its `head_conv` too) on that module's output. Under Sideways
+      each head's loss gradient joins its module's delta the same tick, not 2(K-k) ticks
+      late; the heads are a training device, read by no evaluation.
+    local_weight: the weight of each local head's loss against the top's.
 
   Example:
     net = vgg('small', num_classes=8, skips='input')
@@ -212,5 +218,25 @@ def vgg(size: Union[str, Sequence[Tuple[int, bool]]] = 'tiny', *, num_classes: i
     names.append('decoder')
   else:
     raise ValueError(f'Unknown task {task!r}; use "classification" or "prediction".')
-  return Network(tuple(modules), names=tuple(names),
-                 detach_main=detach_main).with_skips(skips)
+  heads = _module_list(local_heads, 'local_heads')
+  if heads and task != 'classification':
+    raise ValueError(f'local_heads={local_heads!r}: local heads are classifiers; task '
+                     f'{task!r} has none (set local_heads=\'\').')
+  head = _classifier(num_classes, None, head_conv)
+  return Network(tuple(modules), names=tuple(names), detach_main=detach_main,
+                 local_heads=tuple((k, head) for k in heads),
+                 local_weight=float(local_weight)).with_skips(skips)
+
+
+def _module_list(value, name) -> Tuple[int, ...]:
+  """'3,4' / (3, 4) / '' / 'none' -> (3, 4) / ()."""
+  if isinstance(value, str):
+    text = value.strip()
+    if text in ('', 'none'):
+      return ()
+    try:
+      return tuple(int(v) for v in text.split(','))
+    except ValueError:
+      raise ValueError(f'{name}={value!r}: give module numbers separated by commas, '
+                       "e.g. '3,4', or '' for none.") from None
+  return tuple(int(v) for v in value)
