@@ -14,6 +14,7 @@ import numpy as np
 import optax
 
 import sideways_jax as sj
+from sideways_jax import diagnostics
 
 
 def conv_net(num_modules, skips='none', channels=4, classes=3):
@@ -207,6 +208,36 @@ def unrolled_clock_loss(net, params, frames, labels):
           a[num_modules][t], labels).sum()
       count += labels.shape[0]
   return total / count
+
+
+class DiagnosticsTest(parameterized.TestCase):
+  """`sj.diagnostics.gradient_agreement`: Sideways vs bptt, module by module."""
+
+  def _report(self, net, **kwargs):
+    frames = jax.random.normal(jax.random.PRNGKey(3), (2, 9, 5, 5, 4))
+    batch = clip_batch(frames)
+    params = sj.build(net, optax.sgd(0.), sj.Classification(3)).init(
+        jax.random.PRNGKey(0), batch).params
+    return diagnostics.gradient_agreement(net, sj.Classification(3), params, batch,
+                                          **kwargs)
+
+  def test_static_clips_agree_with_bptt_and_moving_clips_do_not(self):
+    net = conv_net(4)
+    static = self._report(net, static=True)
+    np.testing.assert_allclose(static['cosine'], 1., atol=1e-4)
+    moving = self._report(net)
+    self.assertEqual(moving['cosine'].shape, (4,))
+    self.assertLess(float(moving['cosine'][:3].min()), 0.999)  # white noise: no agreement
+    np.testing.assert_allclose(moving['cosine'][3], 1., atol=1e-4)  # the top is exact
+
+  def test_with_local_heads_the_body_is_compared_against_bptt_of_the_top_loss(self):
+    plain = self._report(conv_net(4), static=True)
+    tiny = self._report(with_heads(conv_net(4), (2, 3), 1e-6), static=True)
+    np.testing.assert_allclose(tiny['cosine'], 1., atol=1e-4)
+    np.testing.assert_allclose(tiny['bptt_norm'], plain['bptt_norm'], rtol=1e-5)
+    heavy = self._report(with_heads(conv_net(4), (2, 3), 10.), static=True)
+    self.assertLess(float(heavy['cosine'][2]), 0.99)  # the head's term turns module 3's
+    np.testing.assert_allclose(heavy['cosine'][3], 1., atol=1e-4)
 
 
 class BpttTest(parameterized.TestCase):
