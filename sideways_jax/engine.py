@@ -158,10 +158,13 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
   if heads and algorithm != 'sideways':
     raise ValueError(f'local heads (modules {heads}) are a Sideways training regime; '
                      f'{algorithm} trains the exact gradient of the top\'s loss. Drop '
-                     'local_heads for the baseline (the heads are not part of the model).')
+                     'the heads for the baseline (the launcher: --config.model.local_heads=); '
+                     'they are not part of the model.')
   if set(heads) & set(frozen):
     raise ValueError(f'modules {sorted(set(heads) & set(frozen))} are frozen and have a local '
-                     'head: a frozen module never trains, so its head would never learn.')
+                     'head: a frozen module never trains, so its head would never learn. Put '
+                     'heads on trained modules only, or unfreeze them (the launcher: '
+                     '--config.module_lr_scales).')
   clock = clk.Clock(network, graph, network.apply_fns(), task, router, history,
                     frozen=frozenset(frozen), local_fns=network.local_head_fns())
   with_pipeline = algorithm in ('sideways', 'bptt')
