@@ -1,0 +1,17 @@
+"""docs/RESULTS.md, `motion` with local heads: the default (Skip-Sideways, VGG-small_pool3
+with input skips and a 3x3 head conv, modules 1-2 frozen, one Adam step per clip at 3e-3,
+3000 steps) with a local head on modules 3 and 4 (`model.local_heads=3,4`, weight 1: each a
+3x3 conv and a linear classifier of the module's own output, whose fresh gradient joins
+the module's Sideways gradient; docs/ALGORITHM.md "Local heads"). bptt, per-frame backprop
+and plain Sideways on the same body graph are in results_motion.py (bptt refuses heads).
+Screen 22 in "What we tried" picked the weight.
+
+  python -m experiments.sweep --sweep=experiments/sweeps/results_local_heads.py \\
+      --root=workdirs/results_local_heads --parallel=2
+  python -m experiments.report --sweep=experiments/sweeps/results_local_heads.py \\
+      --root=workdirs/results_local_heads --out=docs/results/local_heads --target=0.9
+"""
+
+SEEDS = (0, 1, 2)
+_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
+RUNS = {'skip_sideways_heads34': {**_BASE, 'model.local_heads': '3,4'}}
