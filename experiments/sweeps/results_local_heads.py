@@ -1,8 +1,8 @@
 """docs/RESULTS.md, `motion` with local heads: the default (Skip-Sideways, VGG-small_pool3
 with input skips and a 3x3 head conv, modules 1-2 frozen, one Adam step per clip at 3e-3,
-3000 steps) with a local head on modules 3 and 4 (`model.local_heads=3,4`, weight 1: each a
-3x3 conv and a linear classifier of the module's own output, whose fresh gradient joins
-the module's Sideways gradient; docs/ALGORITHM.md "Local heads"). bptt, per-frame backprop
+3000 steps) with a local head on modules 3 and 4 (`model.local_heads=3,4`, each a 3x3 conv
+and a linear classifier of the module's own output, whose fresh gradient joins the module's
+Sideways gradient; docs/ALGORITHM.md "Local heads"), weight 3 (`model.local_weight=3`). bptt, per-frame backprop
 and plain Sideways on the same body graph are in results_motion.py (bptt refuses heads).
 Screen 22 in "What we tried" picked the weight.
 
@@ -14,4 +14,4 @@ Screen 22 in "What we tried" picked the weight.
 
 SEEDS = (0, 1, 2)
 _BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
-RUNS = {'skip_sideways_heads34': {**_BASE, 'model.local_heads': '3,4'}}
+RUNS = {'skip_sideways_heads34': {**_BASE, 'model.local_heads': '3,4', 'model.local_weight': 3.}}
