@@ -24,6 +24,9 @@ _OUT = flags.DEFINE_string('out', None, 'Output path without extension.', requir
 _METRIC = flags.DEFINE_string('metric', None, 'Eval metric (default: the sweep\'s METRIC, '
                               'else clip_accuracy).')
 _TARGET = flags.DEFINE_float('target', 0.9, 'Accuracy whose first crossing is timed.')
+_BESIDE = flags.DEFINE_multi_string('beside', [], 'Earlier summaries (OUT.json of another report) '
+                            'whose runs to plot beside these, as FILE or FILE:RUN,RUN (repeatable); '
+                            'drawn dashed and named "RUN (FILE)", not added to OUT.json.')
 
 
 def read_run(workdir):
@@ -77,12 +80,37 @@ def summarise(module, root, metric, target):
           'overrides': {name: overrides for name, overrides in module.RUNS.items()}}
 
 
-def plot(summary, path):
+def beside_runs(specs, metric):
+  """{label: run entry} from earlier summaries: 'FILE' (every run) or 'FILE:RUN,RUN'."""
+  out = {}
+  for spec in specs:
+    path, _, names = spec.partition(':')
+    if not os.path.exists(path):
+      raise app.UsageError(f'--beside={spec}: no such summary {path!r}; give the .json an '
+                           'earlier experiments.report wrote.')
+    with open(path) as f:
+      other = json.load(f)
+    if other.get('metric') != metric:
+      raise app.UsageError(f'--beside={spec}: its metric is {other.get("metric")!r}, '
+                           f'this report\'s {metric!r}; compare like with like.')
+    wanted = [n for n in names.split(',') if n] or list(other['runs'])
+    unknown = [n for n in wanted if n not in other['runs']]
+    if unknown:
+      raise app.UsageError(f'--beside={spec}: no run {unknown[0]!r} in {path}; it has '
+                           f'{", ".join(other["runs"])}.')
+    for name in wanted:
+      out[f'{name} ({os.path.basename(path)})'] = other['runs'][name]
+  return out
+
+
+def plot(summary, path, beside=None):
   import matplotlib  # pylint: disable=g-import-not-at-top
   matplotlib.use('Agg')
   import matplotlib.pyplot as plt  # pylint: disable=g-import-not-at-top
   fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
-  for name, entry in summary['runs'].items():
+  runs = [(name, entry, '-') for name, entry in summary['runs'].items()]
+  runs += [(name, entry, '--') for name, entry in (beside or {}).items()]
+  for name, entry, style in runs:
     curves = [c for c in entry['curves'] if c]
     if not curves:
       continue
@@ -93,7 +121,7 @@ def plot(summary, path):
     mean, std = values.mean(0), values.std(0)
     label = f'{name} ({len(curves)} seeds)'
     for ax, x in ((axes[0], steps), (axes[1], np.nanmean(seconds, 0) / 60)):
-      line, = ax.plot(x, mean, label=label)
+      line, = ax.plot(x, mean, style, label=label)
       if len(curves) > 1:
         ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2)
   metric = summary['metric']
@@ -118,11 +146,12 @@ def main(argv):
   del argv
   module = sweep_lib.load_sweep(flags.FLAGS.sweep)
   metric = _METRIC.value or getattr(module, 'METRIC', 'clip_accuracy')
+  beside = beside_runs(_BESIDE.value, metric)
   summary = summarise(module, flags.FLAGS.root, metric, _TARGET.value)
   os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)
   with open(_OUT.value + '.json', 'w') as f:
     json.dump(summary, f, indent=1)
-  plot(summary, _OUT.value + '.png')
+  plot(summary, _OUT.value + '.png', beside)
   for name, entry in summary['runs'].items():
     if not entry['n']:
       text = 'missing'

@@ -6,6 +6,7 @@ import subprocess
 import sys
 import tempfile
 
+from absl import app
 from absl.testing import absltest
 
 from experiments import report
@@ -83,6 +84,25 @@ class SweepTest(absltest.TestCase):
     self.assertLen(b['missing'], 3)
     report.plot(summary, os.path.join(self.dir, 'curves.png'))
     self.assertTrue(os.path.getsize(os.path.join(self.dir, 'curves.png')) > 1000)
+
+  def test_report_plots_runs_of_earlier_summaries_beside_and_refuses_bad_ones(self):
+    module = sweep.load_sweep(self.sweep_file)
+    _write_run(os.path.join(self.dir, 'a', 'seed_0'), [(100, 10., 0.5), (200, 20., 0.9)])
+    earlier = os.path.join(self.dir, 'earlier.json')
+    with open(earlier, 'w') as f:
+      json.dump(report.summarise(module, self.dir, 'clip_accuracy', 0.8), f)
+    beside = report.beside_runs([f'{earlier}:a'], 'clip_accuracy')
+    self.assertEqual(list(beside), ['a (earlier.json)'])
+    self.assertEqual(beside['a (earlier.json)']['finals'], [0.9])
+    report.plot(report.summarise(module, self.dir, 'clip_accuracy', 0.8),
+                os.path.join(self.dir, 'beside.png'), beside)
+    self.assertTrue(os.path.getsize(os.path.join(self.dir, 'beside.png')) > 1000)
+    for spec, message in ((f'{earlier}:zzz', "no run 'zzz'"),
+                          (os.path.join(self.dir, 'nope.json'), 'no such summary')):
+      with self.assertRaisesRegex(app.UsageError, message):
+        report.beside_runs([spec], 'clip_accuracy')
+    with self.assertRaisesRegex(app.UsageError, 'compare like with like'):
+      report.beside_runs([earlier], 'mse')
 
 
 if __name__ == '__main__':
