@@ -9,7 +9,14 @@ Screen 22 in "What we tried" picked the weight.
   python -m experiments.sweep --sweep=experiments/sweeps/results_local_heads.py \\
       --root=workdirs/results_local_heads --parallel=2
   python -m experiments.report --sweep=experiments/sweeps/results_local_heads.py \\
-      --root=workdirs/results_local_heads --out=docs/results/local_heads --target=0.9
+      --root=workdirs/results_local_heads --out=docs/results/local_heads --target=0.9 \\
+      --beside=docs/results/motion.json:skip_sideways,bptt
+
+Outcome (clip accuracy at 3000 steps): 0.939 / 0.910 / 0.879, 0.910 +- 0.030, against
+the default without heads 0.887 / 0.885 / 0.826 (0.866 +- 0.034) and bptt on the same body
+0.879 +- 0.012. Every seed first reaches 0.90 by step 2750 (2750 / 2500 / 2250; 561 / 437 /
+385 training seconds, two runs side by side, one core each). Now the default
+(`model.local_heads='auto'`, `model.local_weight=3`).
 """
 
 SEEDS = (0, 1, 2)
