@@ -111,9 +111,14 @@ def make_task_and_network(config, dataset):
                              f'use one of {", ".join(checks.TASKS)}')
   kwargs = {k: v for k, v in config.model.items() if k != 'name'}
   try:
-    network = models.get_model(config.model.name, num_classes=dataset.num_classes,
-                               task=config.task, frame_shape=tuple(dataset.frame_shape),
-                               skips=config.skips, **kwargs)
+    build = lambda **kw: models.get_model(
+        config.model.name, num_classes=dataset.num_classes, task=config.task,
+        frame_shape=tuple(dataset.frame_shape), skips=config.skips, **{**kwargs, **kw})
+    if kwargs.get('local_heads') == AUTO_HEADS:
+      network = build(local_heads='')
+      network = build(local_heads=auto_local_heads(config, network.num_modules))
+    else:
+      network = build()
     task.history_length(network)  # prediction: the top must not see its target
   except ValueError as err:
     raise checks.InputError(f'--config.model.* / --config.skips (model '
@@ -164,6 +169,21 @@ def make_trainer(config, network, task, frame_shape=None, placed=True):
                   algorithm=config.algorithm, update_every=config.update_every,
                   stream=config.stream, placement=placement,
                   frozen=frozen_modules(config, network.num_modules))
+
+
+AUTO_HEADS = 'auto'
+
+
+def auto_local_heads(config, num_modules):
+  """`model.local_heads='auto'`: under Sideways classification, a local head on each of the
+  two modules below the top that learns (K-2 and K-1; modules 3-4 of the default);
+  none for the baselines (bptt, backprop and gpipe train the top's loss only) and for
+  prediction. As module numbers: '3,4', or ''."""
+  if config.algorithm != 'sideways' or config.task != 'classification':
+    return ''
+  frozen = frozen_modules(config, num_modules)
+  return ','.join(str(k) for k in (num_modules - 2, num_modules - 1)
+                  if k >= 1 and k not in frozen)
 
 
 def frozen_modules(config, num_modules):

@@ -365,6 +365,27 @@ class ConfigTest(parameterized.TestCase):
                       config.dataset.level, config.task),
                      ('sideways', 'input', 'temporal_actions', 'motion', 'classification'))
 
+  def test_auto_local_heads_are_for_sideways_only_and_skip_frozen_modules(self):
+    config = default.get_config()
+    config.dataset.num_clips = 16
+    train_set, _ = train.make_datasets(config)
+    heads = lambda: tuple(k for k, _ in train.make_task_and_network(
+        config, train_set)[1].local_heads)
+    self.assertEqual(config.model.local_heads, 'auto')
+    self.assertEqual(heads(), (3, 4))
+    self.assertEqual(train.make_task_and_network(config, train_set)[1].local_weight, 3.)
+    config.module_lr_scales = '0,0,0'
+    self.assertEqual(heads(), (4,))
+    config.module_lr_scales = '0,0'
+    for algorithm in ('bptt', 'backprop', 'gpipe'):
+      config.algorithm = algorithm
+      self.assertEqual(heads(), ())
+    config.algorithm = 'sideways'
+    config.model.local_heads = '4'
+    self.assertEqual(heads(), (4,))
+    config.model.local_heads = ''
+    self.assertEqual(heads(), ())
+
   def test_real_data_configs_read_a_plain_root_key_and_flip(self):
     for name in ('ucf101', 'hmdb51', 'kinetics600', 'moving_mnist'):
       config = default.get_config(name)

@@ -51,9 +51,11 @@ KEYS = {
                   "('32,32p,32p,32p')",
     'model.detach': 'vgg: the lowest N modules get no gradient along the main path (only '
                     'through skips such as to_top); the same graph for every algorithm',
-    'model.local_heads': "vgg: modules with a local classifier head ('3,4'; '' none): under "
-                         'sideways its loss gradient reaches the module the same tick; a '
-                         'training device only (sideways only, classification only)',
+    'model.local_heads': "vgg: modules with a local classifier head ('3,4'; '' none; 'auto', "
+                         'the default: the two modules below the top that learn, under '
+                         'sideways classification only): its loss gradient reaches the '
+                         'module the same tick; a training aid, never evaluated (bptt, '
+                         'backprop and gpipe refuse explicit heads)',
     'model.local_weight': 'vgg: weight of each local head loss against the top loss',
     'model.head_conv': 'vgg: channels of a 3x3 conv in the classifier before its pooling '
                        '(0: none; classification only)',

@@ -2,6 +2,11 @@
 several of them share."""
 
 
+# The default's `model.local_heads='auto'` gives Skip-Sideways local heads on modules 3-4;
+# the sweeps measured before that pin none, so that they re-run what they measured.
+NO_HEADS = {'model.local_heads': ''}
+
+
 def same_graph_runs(base, rows=('skip_sideways', 'bptt', 'backprop', 'sideways_no_skips')):
   """The rows of a same-graph comparison, each `base` plus its algorithm's keys:
   Skip-Sideways (the config's own algorithm and skips), bptt and per-frame backprop on the

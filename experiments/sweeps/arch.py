@@ -2,7 +2,9 @@
 0.15 / 0.06; translations 0.90-0.95, grow 0.92): its sense needs motion across a whole
 actor, which a global pooling of local motion features cannot tell. More pooling before
 the top, or a conv in the (exactly trained) top module."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0,
          'module_lr_scales': '0,0,1,1,1'}

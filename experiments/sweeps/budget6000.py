@@ -10,8 +10,9 @@ Skip-Sideways 0.908 +- 0.002, first at 0.90 at step 4000 in every seed, then lev
   python -m experiments.report --sweep=experiments/sweeps/budget6000.py \\
       --root=workdirs/budget6000 --out=docs/results/budget6000 --target=0.9
 """
+from experiments.sweeps import NO_HEADS
 from experiments.sweeps import same_graph_runs
 
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'num_steps': 6000}
+_BASE = {**NO_HEADS, 'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'num_steps': 6000}
 RUNS = same_graph_runs(_BASE, rows=('skip_sideways', 'bptt'))

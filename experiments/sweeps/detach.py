@@ -3,7 +3,9 @@ Stale main-path gradients are what hurt (freezing the stale modules closed most 
 gap). Cut them instead of freezing: `model.detach=4` stops every gradient along the main
 path below the top, and `to_top` skips give each conv module the top's gradient two ticks
 after its output (deep-supervision-like, nearly aligned). Same graph for bptt."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0,
          'skips': 'input+to_top', 'model.detach': 4}
@@ -15,7 +17,7 @@ RUNS = {
                             'learning_rate': 3e-3},
     'bptt_detach2_3e-3': {**_BASE, 'model.detach': 2, 'algorithm': 'bptt',
                           'learning_rate': 3e-3},
-    'sw_headconv32_frozen12_clip3e-3': {'model.size': 'small', 'num_steps': 800, 'eval_every': 200, 'log_every': 100,
+    'sw_headconv32_frozen12_clip3e-3': {**NO_HEADS, 'model.size': 'small', 'num_steps': 800, 'eval_every': 200, 'log_every': 100,
                                         'checkpoint_every': 0, 'module_lr_scales': '0,0,1,1,1',
                                         'update_every': 'clip', 'learning_rate': 3e-3,
                                         'model.head_conv': 32},

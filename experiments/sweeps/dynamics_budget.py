@@ -6,8 +6,10 @@ constant rate its first 3000 steps are the 3000-step run). About 20 minutes on o
   python -m experiments.sweep --sweep=experiments/sweeps/dynamics_budget.py \\
       --root=workdirs/dynamics_budget
 """
+from experiments.sweeps import NO_HEADS
+
 RUNS = {
-    'bptt_full_graph_6000': {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0,
+    'bptt_full_graph_6000': {**NO_HEADS, 'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0,
                              'dataset.level': 'dynamics', 'algorithm': 'bptt',
                              'module_lr_scales': '', 'num_steps': 6000},
 }

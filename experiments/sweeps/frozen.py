@@ -1,7 +1,9 @@
 """Freezing the modules whose Sideways gradient is stale by >= 4 frames (K = 5: modules 1,
 2; K = 3: module 1) made Sideways track bptt at 800 steps. Longer (1500 steps), per-tick
 and per-clip updates, bptt with and without the same modules frozen."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 1500, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
 _K3 = {**_BASE, 'model.convs_per_module': 2}

@@ -1,6 +1,8 @@
 """Probe: K = 3 Sideways does not leave the plateau even with one update per clip, where
 bptt does. Is it module 1's gradient (4 frames stale) that holds it back? Freeze it."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 600, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0,
          'model.convs_per_module': 2, 'update_every': 'clip', 'learning_rate': 3e-3}

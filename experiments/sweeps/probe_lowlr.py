@@ -1,7 +1,9 @@
 """Probe: with module 1 frozen, K = 3 Sideways (one update per clip) tracks bptt (0.47 vs
 0.52 at step 600; unfrozen 0.11 vs 0.65 at 800). Slow low modules instead of freezing
 them; per-tick updates; K = 5 with its two lowest modules frozen."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0}
 _K3 = {**_BASE, 'model.convs_per_module': 2}

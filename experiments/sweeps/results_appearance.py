@@ -6,9 +6,11 @@ vs per-frame backprop on the same graph, the default regime, 500 steps, 3 seeds.
   python -m experiments.report --sweep=experiments/sweeps/results_appearance.py \\
       --root=workdirs/results_appearance --out=docs/results/appearance
 """
+from experiments.sweeps import NO_HEADS
+
 CONFIG = 'experiments/configs/default.py:appearance'
 SEEDS = (0, 1, 2)
-_BASE = {'num_steps': 500, 'eval_every': 100, 'log_every': 100, 'checkpoint_every': 0}
+_BASE = {**NO_HEADS, 'num_steps': 500, 'eval_every': 100, 'log_every': 100, 'checkpoint_every': 0}
 RUNS = {
     'skip_sideways': dict(_BASE),
     'backprop': {**_BASE, 'algorithm': 'backprop'},

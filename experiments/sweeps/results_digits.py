@@ -8,10 +8,12 @@ Sideways, 3 seeds, 600 steps; every eval also scores copy-last-frame.
   python -m experiments.report --sweep=experiments/sweeps/results_digits.py \\
       --root=workdirs/results_digits --out=docs/results/digits
 """
+from experiments.sweeps import NO_HEADS
+
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'
 SEEDS = (0, 1, 2)
-_BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0}
+_BASE = {**NO_HEADS, 'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0}
 RUNS = {
     # Run at 3e-3 (the motion default's rate), before the variant moved to 3e-4.
     'skip_sideways_aligned_input': {**_BASE, 'skips': 'input:aligned', 'learning_rate': 3e-3},

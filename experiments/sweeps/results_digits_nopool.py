@@ -10,10 +10,12 @@ eval also scores copy-last-frame. Seed 0 of each row is screen 19's run (the sam
   python -m experiments.report --sweep=experiments/sweeps/results_digits_nopool.py \\
       --root=workdirs/results_digits_nopool --out=docs/results/digits_nopool
 """
+from experiments.sweeps import NO_HEADS
+
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'
 SEEDS = (0, 1, 2)
-_BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
+_BASE = {**NO_HEADS, 'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
          'model.size': '16,16,32,32', 'module_lr_scales': '0,0,0.1,0.1'}
 RUNS = {
     'skip_sideways_aligned_input': dict(_BASE),

@@ -7,8 +7,10 @@ Seed 0 is screen 21's run (the same config).
   python -m experiments.report --sweep=experiments/sweeps/results_dynamics_reach.py \\
       --root=workdirs/results_dynamics_reach --out=docs/results/dynamics_reach
 """
+from experiments.sweeps import NO_HEADS
+
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0,
+_BASE = {**NO_HEADS, 'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0,
          'dataset.level': 'dynamics',
          'skips': 'input+1>5:fresh-8+2>5:fresh-8+3>5:fresh-8'}
 RUNS = {

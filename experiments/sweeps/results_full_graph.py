@@ -8,6 +8,8 @@ row here: it cannot train modules 1-2 with their 6-8-tick-old gradient (screen 9
   python -m experiments.report --sweep=experiments/sweeps/results_full_graph.py \\
       --root=workdirs/results_full_graph --out=docs/results/full_graph --target=0.9
 """
+from experiments.sweeps import NO_HEADS
+
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
 RUNS = {'bptt_full_graph': {**_BASE, 'algorithm': 'bptt', 'module_lr_scales': ''}}

@@ -11,9 +11,10 @@ matching comparison.
   python -m experiments.report --sweep=experiments/sweeps/results_head_conv.py \\
       --root=workdirs/results_head_conv --out=docs/results/head_conv --target=0.7
 """
+from experiments.sweeps import NO_HEADS
 from experiments.sweeps import same_graph_runs
 
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500,
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500,
          'model.head_conv': 32}
 RUNS = same_graph_runs(_BASE)

@@ -8,8 +8,9 @@ results_motion.py).
   python -m experiments.report --sweep=experiments/sweeps/results_head_conv64.py \\
       --root=workdirs/results_head_conv64 --out=docs/results/head_conv64 --target=0.8
 """
+from experiments.sweeps import NO_HEADS
 from experiments.sweeps import same_graph_runs
 
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'model.head_conv': 64}
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'model.head_conv': 64}
 RUNS = same_graph_runs(_BASE, rows=('skip_sideways', 'bptt'))

@@ -10,10 +10,11 @@ steps; modules 1-2 frozen, one Adam step per clip at 3e-3):
   python -m experiments.sweep --sweep=experiments/sweeps/results_more.py \\
       --root=workdirs/results_more --parallel=2
 """
+from experiments.sweeps import NO_HEADS
 import os
 
 _ROOT = os.environ.get('MOTION_FILES_ROOT', '/tmp/motion_ucf')
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
          'model.size': 'small', 'num_steps': 1500}  # the default when this ran
 RUNS = {}

@@ -11,10 +11,11 @@
   MOTION_FILES_ROOT=/tmp/motion_ucf python -m experiments.sweep \\
       --sweep=experiments/sweeps/results_more_v3.py --root=workdirs/results_more_v3 --parallel=2
 """
+from experiments.sweeps import NO_HEADS
 import os
 
 _ROOT = os.environ.get('MOTION_FILES_ROOT', '/tmp/motion_ucf')
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
 RUNS = {}
 RUNS['motion_files_skip_sideways'] = {**_BASE, 'dataset.root': _ROOT,
                                       'config': 'experiments/configs/default.py:motion_files'}

@@ -10,8 +10,9 @@ the previous default (no head conv) is results_motion_pool3.py.
       --root=workdirs/results_motion --out=docs/results/motion --target=0.8
   python -m experiments.evaluate --workdir=workdirs/results_motion/bptt/seed_0 --per_class
 """
+from experiments.sweeps import NO_HEADS
 from experiments.sweeps import same_graph_runs
 
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
 RUNS = same_graph_runs(_BASE)

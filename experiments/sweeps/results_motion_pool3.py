@@ -8,8 +8,9 @@ same graph, plain Sideways (no skips), 3 seeds.
   python -m experiments.report --sweep=experiments/sweeps/results_motion_pool3.py \\
       --root=workdirs/results_motion_pool3 --out=docs/results/motion_pool3 --target=0.7
 """
+from experiments.sweeps import NO_HEADS
 from experiments.sweeps import same_graph_runs
 
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'model.head_conv': 0}
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'model.head_conv': 0}
 RUNS = same_graph_runs(_BASE)

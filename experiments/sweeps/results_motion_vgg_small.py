@@ -8,10 +8,11 @@ the full graph (nothing frozen), one seed, is in results_more.py.
   python -m experiments.report --sweep=experiments/sweeps/results_motion_vgg_small.py \\
       --root=workdirs/results_motion_vgg_small --out=docs/results/motion_vgg_small
 """
+from experiments.sweeps import NO_HEADS
 from experiments.sweeps import same_graph_runs
 
 SEEDS = (0, 1, 2)
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
          'model.size': 'small', 'num_steps': 1500}
 RUNS = same_graph_runs(_BASE)

@@ -1,5 +1,7 @@
 """Screen 1: what moves Skip-Sideways on `motion` (800 steps, one seed)."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100}
 RUNS = {

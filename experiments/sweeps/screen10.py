@@ -4,7 +4,9 @@ nearly so (the top module), or more random features in the frozen front end, sin
 frozen front end is what caps the default. Outcome (clip accuracy at step 1500): head conv
 64: 0.820, 128: 0.811, hidden 64: 0.752, 32-channel front end + head conv 64: 0.830 at 1.4x
 the cost per step; head conv 64 over 3 seeds at 3000 steps: results_head_conv64.py."""
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500}
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500}
 RUNS = {
     'sw_head_conv64': {**_BASE, 'model.head_conv': 64},
     'sw_hidden64': {**_BASE, 'model.hidden': 64},

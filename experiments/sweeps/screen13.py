@@ -7,9 +7,11 @@ Outcome at step 600: both 0.0530 (copy-last 0.0469): neither beats copy-last.
   python -m experiments.sweep --sweep=experiments/sweeps/screen13.py \\
       --root=workdirs/screen13 --parallel=2
 """
+from experiments.sweeps import NO_HEADS
+
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'
-_BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
+_BASE = {**NO_HEADS, 'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
          'skips': 'none'}
 RUNS = {
     'sideways_no_skips_lr3e-4': dict(_BASE),

@@ -9,7 +9,9 @@ Outcome (clip accuracy, seed 0): batch 8 at 3e-3 0.891 at step 6000, no better t
 default at the same clips and time, and behind it on the way (0.777 at step 5000 against
 the default's 0.852 at its step 2500, the same clips); pooling after module 1 0.857 at
 step 3600 (0.789 at 3000). Neither is adopted; batch 8 at 2e-3 was not run."""
-_BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'num_steps': 6000,
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'num_steps': 6000,
          'batch_size': 8}
 RUNS = {
     'sw_b8': dict(_BASE),

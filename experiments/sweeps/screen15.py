@@ -5,7 +5,9 @@ start faster. A clip is 20 ticks (16 frames + 4 drain), so `update_every=10` ste
 per clip and 5 four times; the rate falls as the steps multiply. Outcome (clip accuracy at
 steps 250 / 500 / 1500): every 10 ticks at 3e-3 0.133 / 0.121 / 0.686; every 5 at 1.5e-3
 0.145 / 0.400 / 0.725. No faster start, and both end below the default's 0.795."""
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500}
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500}
 RUNS = {
     'sw_every10_3e-3': {**_BASE, 'update_every': 10},
     'sw_every5_1.5e-3': {**_BASE, 'update_every': 5, 'learning_rate': 1.5e-3},

@@ -13,11 +13,12 @@ source run's front end; the seed changes modules 3-5's init and the data order.
       experiments.sweep --sweep=experiments/sweeps/screen16.py --root=workdirs/screen16 \\
       --parallel=2
 """
+from experiments.sweeps import NO_HEADS
 import os
 
 _SOURCE = os.environ.get('FULL_GRAPH_RUN', 'workdirs/results_full_graph/bptt_full_graph/seed_1')
 SEEDS = (0, 1, 2)
-_BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'init_from': _SOURCE}
+_BASE = {**NO_HEADS, 'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0, 'init_from': _SOURCE}
 RUNS = {
     'skip_sideways': dict(_BASE),
     'bptt': {**_BASE, 'algorithm': 'bptt'},

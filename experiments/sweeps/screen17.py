@@ -17,9 +17,11 @@ graph that could pass it.
   python -m experiments.sweep --sweep=experiments/sweeps/screen17.py \\
       --root=workdirs/screen17 --parallel=2
 """
+from experiments.sweeps import NO_HEADS
+
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'
-_BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
+_BASE = {**NO_HEADS, 'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
          'model.size': '16,16,32,32'}
 RUNS = {
     'sideways_no_skips_nopool': {**_BASE, 'skips': 'none'},

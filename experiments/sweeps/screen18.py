@@ -15,7 +15,9 @@ start and 1.6 points lower at 1500: not adopted.
   python -m experiments.sweep --sweep=experiments/sweeps/screen18.py \\
       --root=workdirs/screen18 --parallel=2
 """
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500,
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500,
          'model.pool': 'avg'}
 RUNS = {
     'sw_avgpool': dict(_BASE),

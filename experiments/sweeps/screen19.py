@@ -10,9 +10,11 @@ Taken to 3 seeds in results_digits_nopool.py (a tie there too), now `moving_digi
   python -m experiments.sweep --sweep=experiments/sweeps/screen19.py \\
       --root=workdirs/screen19 --parallel=2
 """
+from experiments.sweeps import NO_HEADS
+
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'
-_BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
+_BASE = {**NO_HEADS, 'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
          'model.size': '16,16,32,32', 'module_lr_scales': '0,0,0.1,0.1'}
 RUNS = {
     'sideways_no_skips_nopool_slow34': {**_BASE, 'skips': 'none'},

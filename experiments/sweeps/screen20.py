@@ -17,9 +17,11 @@ before its main input's (`input:aligned-1`, the past only) 0.0277. Taken to 3 se
   python -m experiments.sweep --sweep=experiments/sweeps/screen20.py \\
       --root=workdirs/screen20 --parallel=2
 """
+from experiments.sweeps import NO_HEADS
+
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'
-_BASE = {'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
+_BASE = {**NO_HEADS, 'num_steps': 600, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
          'model.size': '16,16,32,32', 'module_lr_scales': '0,0,0.1,0.1'}
 RUNS = {
     'ss_fresh_input_below_top': {**_BASE, 'skips': '0>2+0>3+0>4'},

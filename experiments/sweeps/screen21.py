@@ -14,7 +14,9 @@ results_dynamics_reach.py (started, not finished).
   python -m experiments.sweep --sweep=experiments/sweeps/screen21.py \\
       --root=workdirs/screen21 --parallel=2
 """
-_BASE = {'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0,
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0,
          'dataset.level': 'dynamics',
          'skips': 'input+1>5:fresh-8+2>5:fresh-8+3>5:fresh-8'}
 RUNS = {

@@ -1,6 +1,8 @@
 """Screen 3: around input+to_top (the best of screens 1-2): head width, learning rate,
 update windows, BPTT on the same graph, group norm for BPTT; one long run."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0}
 _TOP = {**_BASE, 'skips': 'input+to_top'}

@@ -1,6 +1,8 @@
 """Screen 4: K = 3 (two convs per module), where Sideways' gradients are near exact
 (diagnose: cosine >= 0.99 per module): is the update schedule what holds it back?"""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 100, 'checkpoint_every': 0,
          'model.convs_per_module': 2}

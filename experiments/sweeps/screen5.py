@@ -5,7 +5,9 @@ same-graph gap and the rotation error?
 - input+to_top: the top also reads modules 1-3 fresh: module 3 gets the top's gradient
   two ticks late instead of four, and the top sees the frozen random features;
 - input+two_below: module k also reads module k-2, one frame newer than its main input."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0}
 RUNS = {
     'sw_pool3': {**_BASE, 'model.size': 'small_pool3'},

@@ -6,7 +6,9 @@ one module, so both learn from a gradient 2 ticks old (exact backprop inside it)
 - convs '2,2' (K = 3): frozen conv1+conv2 as one module; conv3+conv4 one module.
 bptt trains each same graph (the split changes the skips' frame offsets, so it is a
 different graph for both)."""
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0,
          'model.size': 'small_pool3'}
 _K4 = {**_BASE, 'model.convs_per_module': '1,1,2'}

@@ -5,7 +5,9 @@ other), which the classifier's global average pool cannot see. With `small_pool3
 module reads a 4x4 map of 8-pixel cells; a 3x3 conv there (`head_conv`) spans 24 pixels,
 a whole actor, and sits in the top module, whose Sideways gradient is exact. 1500 steps,
 seed 0 (without it: Skip-Sideways 0.730, bptt 0.789, screen5)."""
-_BASE = {'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500,
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'eval_every': 250, 'log_every': 250, 'checkpoint_every': 0, 'num_steps': 1500,
          'model.size': 'small_pool3', 'model.head_conv': 32}
 RUNS = {
     'sw_pool3_head32': _BASE,

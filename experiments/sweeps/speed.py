@@ -9,7 +9,9 @@ step every tick at 3e-4 (the schedule that learned without freezing), bptt at 3e
   python -m experiments.report --sweep=experiments/sweeps/speed.py --root=workdirs/speed \\
       --out=docs/results/speed
 """
-_BASE = {'model.head_conv': 0,  # before the head conv was the default
+from experiments.sweeps import NO_HEADS
+
+_BASE = {**NO_HEADS, 'model.head_conv': 0,  # before the head conv was the default
          'model.size': 'small',  # the default when this ran
          'num_steps': 800, 'eval_every': 200, 'log_every': 200, 'checkpoint_every': 0,
          'module_lr_scales': ''}
