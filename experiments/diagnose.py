@@ -14,6 +14,11 @@ records per module (`sideways_jax.diagnostics.gradient_agreement`):
 - gradient norms, activation RMS, the fraction of dead units (channels never > 0);
 - the effective step: |theta after one training step - before| / |theta| per module.
 
+With local heads (the default's `model.local_heads='auto'`) the Sideways gradient of a
+headed module holds its head's term too, and bptt trains the top's loss alone, so those
+modules' cosines are below 1 even on static clips; `--config.model.local_heads=` compares
+the body without them (the comparison is on the body's parameters either way).
+
 Writes DIR/diagnostics.jsonl (one record per probe) and DIR/diagnostics.png, and prints a
 line per probe.
 """
@@ -130,6 +135,10 @@ def main(argv):
   os.makedirs(workdir, exist_ok=True)
   train_set, test_set = _datasets(config)
   task, network = train.make_task_and_network(config, train_set)
+  if network.local_heads:
+    print(f'local heads on modules {[k for k, _ in network.local_heads]}: their gradient '
+          'includes the heads\' terms, so their cosine with bptt (the top\'s loss) is below 1 '
+          'even on static clips (--config.model.local_heads= to compare without them)')
   trainer = sj.build(network, train.make_optimizer(config, network.num_modules), task,
                      algorithm=config.algorithm, update_every=config.update_every,
                      stream=config.stream)
