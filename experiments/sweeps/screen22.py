@@ -4,7 +4,11 @@
 - heads on 3,4, weight 0.3: 0.766 / 0.764 / 0.893
 - heads on 3,4, weight 1:   0.740 / 0.820 / 0.910
 - heads on 3,4, weight 3:   0.748 / 0.799 / 0.939
-- heads on 3,4, weight 10: see below (run after the others)
+- heads on 3,4, weight 10:  0.775 / 0.828 / 0.928
+- the pick (weight 3, the default now) with a cosine schedule: 0.775 / 0.846 / 0.887
+- the pick at learning rate 5e-3: 0.771 / 0.885 / 0.941 (696 s, the machine busier)
+- the pick with `model.head_conv=64` (the top's and the heads' conv): 0.783 / 0.822 /
+  0.941, but 745 s for 3000 steps (12.4 minutes: outside the budget)
 - every module learning (`module_lr_scales=`), heads on 1-4, weight 1: 0.359 at 1000
   (stopped there: 2.5 steps/s on one core, so 3000 steps take 20 minutes, and it learns
   slower per step than the default)
@@ -22,6 +26,11 @@ RUNS = {
     'heads34_w1': {**_BASE, 'model.local_weight': 1.},
     'heads34_w3': {**_BASE, 'model.local_weight': 3.},
     'heads34_w10': {**_BASE, 'model.local_weight': 10.},
-    'full_heads1234': {**_BASE, 'model.local_heads': '1,2,3,4', 'module_lr_scales': ''},
-    'm1_frozen_heads234': {**_BASE, 'model.local_heads': '2,3,4', 'module_lr_scales': '0'},
+    'heads34_w3_cosine': {**_BASE, 'model.local_weight': 3., 'schedule': 'cosine'},
+    'heads34_w3_lr5e-3': {**_BASE, 'model.local_weight': 3., 'learning_rate': 5e-3},
+    'heads34_w3_head_conv64': {**_BASE, 'model.local_weight': 3., 'model.head_conv': 64},
+    'full_heads1234': {**_BASE, 'model.local_heads': '1,2,3,4', 'model.local_weight': 1.,
+                       'module_lr_scales': ''},
+    'm1_frozen_heads234': {**_BASE, 'model.local_heads': '2,3,4', 'model.local_weight': 1.,
+                           'module_lr_scales': '0'},
 }
