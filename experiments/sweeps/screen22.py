@@ -14,6 +14,10 @@
   slower per step than the default)
 - module 1 frozen, heads on 2-4, weight 1: 3.1 steps/s (16 minutes for 3000 steps,
   outside the 10-minute target; stopped at step 250)
+- `dynamics`, screen 21's 12-frame reach (`skips=input+1>5:fresh-8+2>5:fresh-8+3>5:fresh-8`)
+  with the default's heads: 0.148 / 0.160 / 0.150 / 0.115 at steps 500 / 1000 / 1500 /
+  2000 (stopped there): at chance, like Skip-Sideways without heads there (0.107), where
+  bptt reaches 0.389
 The 3-seed run of the pick is results_local_heads.py.
 
   python -m experiments.sweep --sweep=experiments/sweeps/screen22.py \\
@@ -29,6 +33,9 @@ RUNS = {
     'heads34_w3_cosine': {**_BASE, 'model.local_weight': 3., 'schedule': 'cosine'},
     'heads34_w3_lr5e-3': {**_BASE, 'model.local_weight': 3., 'learning_rate': 5e-3},
     'heads34_w3_head_conv64': {**_BASE, 'model.local_weight': 3., 'model.head_conv': 64},
+    'dynamics_reach12': {**_BASE, 'model.local_weight': 3., 'dataset.level': 'dynamics',
+                         'skips': 'input+1>5:fresh-8+2>5:fresh-8+3>5:fresh-8',
+                         'eval_every': 500, 'log_every': 500},
     'full_heads1234': {**_BASE, 'model.local_heads': '1,2,3,4', 'model.local_weight': 1.,
                        'module_lr_scales': ''},
     'm1_frozen_heads234': {**_BASE, 'model.local_heads': '2,3,4', 'model.local_weight': 1.,
