@@ -48,12 +48,12 @@ def _frozen_trainers(network, task):
   return sideways, bptt
 
 
+_HEAD = 'local_head'  # the name scope of a local head's parameters (Network._transform)
+
+
 def _body(tree):
   """A module's parameters (or their per-tick gradients) without its local head's."""
   return {name: leaves for name, leaves in tree.items() if _HEAD not in name.split('/')}
-
-
-_HEAD = 'local_head'
 
 
 def gradient_agreement(network, task, params, batch, *, static: bool = False,
