@@ -77,21 +77,34 @@ def targets_for(history: int, past_frames, frame_act: routing.Activation, loss_o
   return TickTargets(hist, loss_on)
 
 
-def metric_sums(task, terms: sw.LossTerms, activation) -> Dict[str, jax.Array]:
-  """Per-tick sums of the training metrics (divided by the count at the end)."""
+def metric_sums(task, terms: sw.LossTerms, activation,
+                prefix: str = '') -> Dict[str, jax.Array]:
+  """Per-tick sums of the training metrics (divided by the count at the end). `prefix`
+  names another loss's metrics (a local head's: `local_head_K/`), with its own count."""
   dtype = terms.per_example.dtype
   m = terms.mask.astype(dtype)
   sums = {'loss': (terms.per_example * m).sum(), 'count': m.sum()}
   if task.name == 'classification':
     correct = jnp.argmax(activation.value, -1) == activation.label
     sums['accuracy'] = (correct * m).sum()
+  return {prefix + k: v for k, v in sums.items()}
+
+
+def head_metric_sums(task, ticks: Dict[int, sw.ModuleTick]) -> Dict[str, jax.Array]:
+  """`metric_sums` of every local head among `ticks`, under `local_head_K/`."""
+  sums = {}
+  for k, tick in ticks.items():
+    if tick.head is not None:
+      sums.update(metric_sums(task, tick.loss, tick.head, f'local_head_{k}/'))
   return sums
 
 
 def finish_metrics(sums, extra=None):
+  """Each sum over its own count: `P/count` divides the `P/` metrics, `count` the rest."""
   sums = dict(sums)
-  count = jnp.maximum(sums.pop('count'), 1.)
-  out = {k: v / count for k, v in sums.items()}
+  counts = {k[:-len('count')]: jnp.maximum(sums.pop(k), 1.) for k in list(sums)
+            if k.endswith('count')}
+  out = {k: v / counts[k[:k.rfind('/') + 1]] for k, v in sums.items()}
   out.update(extra or {})
   return out
 

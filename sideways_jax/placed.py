@@ -170,11 +170,21 @@ class _Plan:
 
 
 def _with_last(branch, replacement):
-  """`branch` with its last output replaced (stages without the top return zero sums)."""
+  """`branch` with its last output replaced (stages without the top return zero records)."""
   if replacement is None:
     return branch
   def wrapped(*args):
     return branch(*args)[:-1] + (replacement,)
+  return wrapped
+
+
+def _with_sums(branch, zero_sums):
+  """`branch` with its last output, a dict of metric sums, filled out to every key of
+  `zero_sums` (each stage sums its own modules' metrics; every branch returns the same
+  shapes)."""
+  def wrapped(*args):
+    *rest, sums = branch(*args)
+    return (*rest, {k: sums.get(k, z) for k, z in zero_sums.items()})
   return wrapped
 
 
@@ -236,8 +246,6 @@ def _sideways_device(plan: _Plan, reset: bool, drain: bool, num_data: int):
               _on_stage(nonfinite, plan.top, mods))
     return branch
 
-  top_stage = plan.placement.stages[plan.top - 1]
-
   def device(param_vecs, rest_vecs, buffer_vecs, inbox_vecs, clock0, batch):
     s = jax.lax.axis_index(STAGE)
     num_ticks, read = clk.tick_reader(batch, plan.top - 1 if drain else 0)
@@ -246,13 +254,14 @@ def _sideways_device(plan: _Plan, reset: bool, drain: bool, num_data: int):
     computes = [compute_branch(i) for i in range(num)]
     counts = [count_branch(i) for i in range(num)]
     updates_ = [update_branch(i) for i in range(num)]
-    # Zero metric sums on stages without the top (every branch returns the same shapes).
-    abstract = jax.eval_shape(computes[top_stage], param_vecs, buffer_vecs, inbox_vecs,
-                              read(0), clock0, jnp.zeros((), jnp.int32) if num_data > 1
-                              else None)[-1]
-    zero_sums = jax.tree.map(lambda a: jnp.zeros(a.shape, a.dtype), abstract)
-    computes = [_with_last(f, None if i == top_stage else zero_sums)
-                for i, f in enumerate(computes)]
+    # Metric sums: the top's on its stage, a local head's on its module's, zero elsewhere.
+    count0 = jnp.zeros((), jnp.int32) if num_data > 1 else None
+    zero_sums = {}
+    for f in computes:
+      abstract = jax.eval_shape(f, param_vecs, buffer_vecs, inbox_vecs, read(0), clock0,
+                                count0)[-1]
+      zero_sums.update({k: jnp.zeros(a.shape, a.dtype) for k, a in abstract.items()})
+    computes = [_with_sums(f, zero_sums) for f in computes]
 
     def body(carry, i):
       param_vecs, rest_vecs, buffer_vecs, inbox_vecs, sums = carry

@@ -49,7 +49,8 @@ class ModuleTick(NamedTuple):
   grads: object                    # g_k[t] (pytree like theta_k; zeros when not valid)
   grads_valid: jax.Array           # bool []: g_k[t] is a real gradient to accumulate
   messages: Tuple[GradMessage, ...]  # e_{k->source} for each input edge, in edge order
-  loss: object = None              # the top module's LossTerms at this tick; None below
+  loss: object = None              # LossTerms of the top's loss, or of a local head's
+  head: Optional[Activation] = None  # a local head's output h_k[t] (with a_k's metadata)
 
 
 def merge_metadata(inputs: Sequence[Activation], value) -> Activation:
@@ -109,7 +110,7 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
 
   Returns:
     A `ModuleTick`. Gradients and messages are zero, and flagged, when not valid. With a
-    local head, `loss` holds the head's loss terms.
+    local head, `loss` holds the head's loss terms and `head` its output.
   """
   values = tuple(a.value for a in inputs)
   sends = (True,) * len(values) if sends is None else tuple(sends)
@@ -127,7 +128,8 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
   cotangent = jnp.where(ok, delta.value, jnp.zeros_like(delta.value))
   has_loss = ok & delta.has_loss
   if local_delta is not None:  # delta_k[t] plus the local head's fresh gradient
-    local, loss = local_delta(activation._replace(value=head))
+    head = activation._replace(value=head)
+    local, loss = local_delta(head)
     local_ok = ok & local.valid & local.has_loss
     cotangent = (cotangent, jnp.where(local_ok, local.value, jnp.zeros_like(local.value)))
     has_loss = has_loss | local_ok
@@ -135,7 +137,8 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
   input_grads = iter(input_grads)
   messages = tuple(GradMessage(next(input_grads), ok, has_loss) if s else
                    no_message(v) for v, s in zip(values, sends))
-  return ModuleTick(activation, _zero_where_invalid(grads, ok), has_loss, messages, loss)
+  return ModuleTick(activation, _zero_where_invalid(grads, ok), has_loss, messages, loss,
+                    head if local_delta is not None else None)
 
 
 def frozen_tick(apply_fn: Callable, params, inputs: Sequence[Activation]) -> ModuleTick:

@@ -27,8 +27,8 @@ def sideways_compute(clock: clk.Clock, modules, params, buffers, x: clk.TickInpu
     first_frame: frame index of the call's first frame (streams continue the count).
 
   Returns:
-    (buffers, {k: ModuleTick}, metric sums of the top's loss, or None when the top module
-    is not among `modules`).
+    (buffers, {k: ModuleTick}, metric sums: of the top's loss when the top is among
+    `modules`, and of each local head's among them, under `local_head_K/`).
   """
   frame_act = routing.frame_activation(x.frame, first_frame + x.index, x.labels, x.video_ids)
   targets = clk.targets_for(clock.history, clock.router.past_frames(buffers), frame_act,
@@ -37,7 +37,8 @@ def sideways_compute(clock: clk.Clock, modules, params, buffers, x: clk.TickInpu
   buffers = clock.router.route(buffers, frame_act, {k: t.activation for k, t in ticks.items()},
                                {k: t.messages for k, t in ticks.items()})
   top = ticks.get(clock.network.num_modules)
-  sums = None if top is None else clk.metric_sums(clock.task, top.loss, top.activation)
+  sums = {} if top is None else clk.metric_sums(clock.task, top.loss, top.activation)
+  sums.update(clk.head_metric_sums(clock.task, ticks))
   return buffers, ticks, sums
 
 
@@ -69,7 +70,7 @@ def step(clock: clk.Clock, opts: Options, state: TrainState, batch):
         {k: t.grads_valid for k, t in ticks.items()}, window_ends(opts, tick, num_ticks - 1))
     trace = {'nonfinite': nonfinite, 'tick': tick}
     if opts.diagnostics:
-      trace.update({'ticks': tuple(ticks[k]._replace(loss=None) for k in modules),
+      trace.update({'ticks': tuple(ticks[k]._replace(loss=None, head=None) for k in modules),
                     'loss': ticks[num_modules].loss, 'stepped': stepped})
     return (params, opt_state, buffers, window, tick + 1), sums, trace
 

@@ -170,6 +170,32 @@ class LocalHeadsTest(parameterized.TestCase):
       checked += 1
     self.assertGreater(checked, 3)
 
+  def test_each_heads_loss_and_accuracy_are_metrics_over_its_own_ticks(self):
+    # Heads on modules 2 and 3 of a moving clip: `local_head_K/loss` and `/accuracy` are
+    # the head's CE and accuracy at u_K[t], averaged over the ticks its input is valid.
+    net = with_heads(conv_net(4), (2, 3), 0.5)
+    frames = jax.random.normal(jax.random.PRNGKey(4), (2, 7, 5, 5, 4))
+    batch = clip_batch(frames)
+    trainer = sj.build(net, optax.sgd(0.), sj.Classification(3), diagnostics=True)
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    _, metrics = trainer.step(state, batch)
+    labels, heads = batch['labels'][:, 0], net.local_head_fns()
+    self.assertNotIn('local_head_1/loss', metrics)
+    self.assertNotIn('local_head_4/loss', metrics)
+    for k in (2, 3):
+      losses, correct = [], []
+      below = metrics['trace']['ticks'][k - 2].activation
+      for t in range(1, frames.shape[1]):
+        if bool(below.valid[t - 1]):  # u_k[t] is module k-1's output of tick t-1
+          logits = heads[k](state.params[k - 1], below.value[t - 1])[1]
+          losses.append(optax.softmax_cross_entropy_with_integer_labels(logits, labels))
+          correct.append(jnp.argmax(logits, -1) == labels)
+      self.assertLen(losses, frames.shape[1] - (k - 1))  # the k - 1 warm-up ticks are not
+      np.testing.assert_allclose(float(metrics[f'local_head_{k}/loss']),
+                                 float(jnp.concatenate(losses).mean()), rtol=1e-5)
+      np.testing.assert_allclose(float(metrics[f'local_head_{k}/accuracy']),
+                                 float(jnp.concatenate(correct).mean()), rtol=1e-6)
+
   def test_heads_on_the_top_or_twice_are_refused(self):
     head = lambda x: hk.Linear(3)(x.mean(axis=(1, 2)))
     with self.assertRaisesRegex(ValueError, 'module 3 cannot have a local head'):

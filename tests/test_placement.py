@@ -58,8 +58,10 @@ def run_both(net, task, batch, mesh, algorithm, steps=3, groups='params', batche
 def assert_same(test, ref, placed):
   (state, ref_metrics), (placed_state, placed_metrics) = ref, placed
   for a, b in zip(ref_metrics, placed_metrics):
-    for key in ('loss', 'accuracy'):
-      np.testing.assert_allclose(float(b[key]), float(a[key]), **TOL, err_msg=key)
+    test.assertEqual(sorted(b), sorted(a))  # the same metrics, local heads' included
+    for key in a:
+      if key not in ('nonfinite_module', 'nonfinite_tick', 'trace'):
+        np.testing.assert_allclose(float(b[key]), float(a[key]), **TOL, err_msg=key)
     test.assertEqual(int(b['nonfinite_module']), int(a['nonfinite_module']))
   chex.assert_trees_all_close(placed_state.params, state.params, **TOL)
   chex.assert_trees_all_close(placed_state.opt_state, state.opt_state, **TOL)
@@ -121,6 +123,7 @@ class PlacementEqualsEngineTest(parameterized.TestCase):
                               local_weight=0.5)
     ref, placed, _ = run_both(net, sj.Classification(3), clip_batch(), sj.make_mesh(2, 2),
                               'sideways', frozen=(1,))
+    self.assertIn('local_head_2/loss', ref[1][0])
     assert_same(self, ref, placed)
 
   @parameterized.parameters('sideways', 'bptt')
