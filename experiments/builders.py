@@ -31,7 +31,9 @@ def updates_per_step(config, num_modules):
 
 def make_optimizer(config, num_modules=1):
   """The optax optimizer of `config` (optimizer, learning_rate, schedule, warmup_steps,
-  grad_clip), with schedules counted in optimizer updates."""
+  grad_clip, module_lr_scales), with schedules counted in optimizer updates; with
+  `ema_decay` it also keeps a moving average of each module's parameters, which
+  evaluation reads (`eval_params`)."""
   if config.optimizer not in OPTIMIZERS:
     raise checks.ConfigError('optimizer', config.optimizer, 'unknown optimizer',
                              f'use one of {", ".join(sorted(OPTIMIZERS))}')
@@ -54,9 +56,11 @@ def make_optimizer(config, num_modules=1):
   if config.get('grad_clip', 0):
     opt = optax.chain(optax.clip_by_global_norm(config.grad_clip), opt)
   scales = module_lr_scales(config, num_modules)
+  decay = config.get('ema_decay', 0.)
+  average = (lambda o: sj.with_param_ema(o, decay)) if decay else (lambda o: o)
   if scales is None:
-    return opt
-  return tuple(opt if scale == 1 else optax.chain(opt, optax.scale(scale))
+    return average(opt)
+  return tuple(average(opt if scale == 1 else optax.chain(opt, optax.scale(scale)))
                for scale in scales)
 
 
@@ -235,11 +239,15 @@ def from_checkpoint(trainer, state, config, frame_shape):
   return state
 
 
-def eval_params(trainer, state):
-  """The per-module parameters of a (placed or single-device) state, for evaluation."""
+def eval_params(trainer, state, config):
+  """The per-module parameters a (placed or single-device) state is evaluated with: with
+  `ema_decay`, their moving average (updates.averaged_params), else the parameters."""
   if is_placed(trainer) and isinstance(state, sj.PlacedState):
-    return trainer.unplace(state).params
-  return state.params
+    state = trainer.unplace(state)
+  decay = config.get('ema_decay', 0.)
+  if not decay:
+    return state.params
+  return sj.averaged_params(state.params, state.opt_state, decay)
 
 
 def make_batches(config, dataset, state=None):
@@ -267,6 +275,20 @@ def abstract_state(config, trainer, dataset):
 
 # Metrics averaged over clips rather than over the outputs a loss would use.
 _PER_CLIP = ('clip_accuracy',)
+
+
+def evaluate_state(trainer, state, test_set, config):
+  """`evaluate_clips` of a training state's `eval_params`; with `ema_decay` and
+  `eval_raw`, the parameters themselves are scored too, as `raw_`-prefixed metrics (what
+  the average gains, on the same run)."""
+  out = evaluate_clips(trainer, eval_params(trainer, state, config), test_set, config)
+  if config.get('ema_decay', 0.) and config.get('eval_raw', False):
+    raw = trainer.unplace(state) if is_placed(trainer) and isinstance(
+        state, sj.PlacedState) else state
+    out.update({f'raw_{k}': v for k, v in
+                evaluate_clips(trainer, raw.params, test_set, config).items()
+                if k != 'num_clips'})
+  return out
 
 
 def evaluate_clips(trainer, params, test_set, config, num_clips=None, per_class=False):

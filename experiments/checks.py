@@ -158,6 +158,13 @@ def check_config(config):
   _choice(config, 'schedule', SCHEDULES)
   _int(config, 'warmup_steps', 0, 'warm-up steps')
   _positive_float(config, 'grad_clip', 'the clip norm (0: off)', allow_zero=True)
+  decay = get(config, 'ema_decay')
+  if decay is not None and (isinstance(decay, bool) or not isinstance(decay, (int, float))
+                            or not 0 <= decay < 1):
+    raise ConfigError('ema_decay', decay, 'is not a decay in [0, 1)',
+                      'give e.g. --config.ema_decay=0.99, or 0 for no average')
+  if get(config, 'eval_raw') is not None:
+    _bool(config, 'eval_raw')
   _choice(config, 'model.name', sorted(models.MODELS))
   if get(config, 'model.hidden') is not None:
     _int(config, 'model.hidden', 0, 'the head width (0: no hidden layer)')

@@ -45,8 +45,9 @@ def evaluate_workdir(workdir, step=None, num_clips=None, per_class=False):
     raise checks.FlagError(f'--per_class: the run is {config.task!r}; per-class accuracy '
                            'needs a classification run (drop --per_class)')
   config, test_set, trainer, restored = load_run(workdir, step)
-  metrics = builders.evaluate_clips(trainer, restored.state.params, test_set, config,
-                                    num_clips, per_class=per_class)
+  metrics = builders.evaluate_clips(trainer, builders.eval_params(trainer, restored.state,
+                                                                 config),
+                                    test_set, config, num_clips, per_class=per_class)
   return {'step': restored.step, 'split': 'eval', **metrics}
 
 

@@ -7,6 +7,7 @@ from sideways_jax.layers import Conv2D, conv2d
 from sideways_jax.network import Network, SkipEdge, skip_pattern, same_frame_forward
 from sideways_jax.sideways import Activation, GradMessage, ModuleTick, module_tick
 from sideways_jax.tasks import Classification, FramePrediction
+from sideways_jax.updates import averaged_params, with_param_ema
 from sideways_jax import models
 
 __version__ = '0.1.0'

@@ -5,7 +5,7 @@ window a module averages its valid g_k and applies one optimizer step at the win
 with no valid gradient in the window it takes no step and its optimizer state is untouched.
 """
 
-from typing import NamedTuple, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -92,3 +92,54 @@ def first_nonfinite(nonfinite, ticks):
   module = jnp.where(any_bad, first % num_modules + 1, 0)
   tick = jnp.where(any_bad, ticks[first // num_modules], -1)
   return module.astype(jnp.int32), tick.astype(jnp.int32)
+
+
+class ParamEmaState(NamedTuple):
+  """`with_param_ema`'s state: the wrapped optimizer's, and the running average."""
+  inner: Any
+  ema: Any           # decay-weighted sum of the parameters after each step (biased to 0)
+  count: jax.Array   # int32: steps averaged
+
+
+def with_param_ema(optimizer: optax.GradientTransformation,
+                   decay: float) -> optax.GradientTransformation:
+  """`optimizer`, also keeping an exponential moving average of the parameters it makes.
+
+  After each step the average moves towards the new parameters, ema <- decay * ema +
+  (1 - decay) * params, starting from zero; `averaged_params` divides out the start
+  (1 - decay**count, as Adam's moments do). The update itself is `optimizer`'s, unchanged:
+  training follows the same trajectory with or without the average, which only changes
+  the parameters an evaluation reads (Polyak averaging). Needs `params` in `update`.
+  """
+  if not 0. < decay < 1.:
+    raise ValueError(f'decay={decay}: give a parameter average decay in (0, 1), e.g. 0.99.')
+
+  def init(params):
+    return ParamEmaState(optimizer.init(params), jax.tree.map(jnp.zeros_like, params),
+                         jnp.zeros([], jnp.int32))
+
+  def update(grads, state, params=None):
+    if params is None:
+      raise ValueError('with_param_ema needs the parameters in update(grads, state, params).')
+    updates, inner = optimizer.update(grads, state.inner, params)
+    new = optax.apply_updates(params, updates)
+    ema = jax.tree.map(lambda e, p: decay * e + (1. - decay) * p, state.ema, new)
+    return updates, ParamEmaState(inner, ema, state.count + 1)
+
+  return optax.GradientTransformation(init, update)
+
+
+def averaged_params(params: Sequence, opt_state: Sequence, decay: float) -> tuple:
+  """Per module: the bias-corrected parameter average of a `with_param_ema` optimizer
+  state, or the module's parameters where it has none or has not stepped yet (a frozen
+  module, or step 0)."""
+  out = []
+  for p, s in zip(params, opt_state):
+    if not isinstance(s, ParamEmaState):
+      out.append(p)
+      continue
+    correction = 1. - jnp.float32(decay) ** s.count.astype(jnp.float32)
+    out.append(jax.tree.map(
+        lambda e, x: jnp.where(s.count > 0, e / jnp.maximum(correction, 1e-12), x).astype(
+            x.dtype), s.ema, p))
+  return tuple(out)

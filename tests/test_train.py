@@ -11,9 +11,11 @@ from unittest import mock
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import chex
 import jax
 import numpy as np
 
+import sideways_jax as sj
 from sideways_jax import checkpoints
 from sideways_jax import models
 
@@ -192,6 +194,25 @@ class TrainTest(TmpDirs):
     self.assertEqual(final, train.train_and_evaluate(tiny(), resumed))  # finished: same
     with open(os.path.join(resumed, 'config.json')) as f:
       self.assertEqual([r['step'] for r in json.load(f)['run_info']['resumes']], [3])
+
+  def test_ema_evaluates_the_average_and_leaves_training_alone(self):
+    plain, averaged = self.tmpdir(), self.tmpdir()
+    base = train.train_and_evaluate(tiny(), plain)
+    final = train.train_and_evaluate(tiny(ema_decay=0.5, eval_raw=True), averaged)
+    config = tiny(ema_decay=0.5)
+    state = final_state(averaged, config).state
+    assert_same_leaves(self, state.params, final_state(plain, tiny()).state.params)
+    for key in ('loss', 'clip_accuracy'):  # the raw parameters score as the plain run
+      self.assertAlmostEqual(final[f'raw_{key}'], base[key], places=5)
+    self.assertNotAlmostEqual(final['loss'], base['loss'], places=5)
+    train_set, test_set = builders.make_datasets(config)
+    task, network = builders.make_task_and_network(config, train_set)
+    trainer = builders.make_trainer(config, network, task, placed=False)
+    chex.assert_trees_all_close(
+        builders.eval_params(trainer, state, config),
+        sj.averaged_params(state.params, state.opt_state, 0.5))
+    self.assertAlmostEqual(evaluate.evaluate_workdir(averaged)['loss'], final['loss'],
+                           places=5)  # experiments.evaluate reads the average too
 
   def test_init_from_gives_the_frozen_modules_another_runs_parameters(self):
     source = self.tmpdir()

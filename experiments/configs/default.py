@@ -90,6 +90,8 @@ def _base():
   config.schedule = 'constant'     # constant | cosine (over num_steps)
   config.warmup_steps = 0          # engine steps of linear warm-up
   config.grad_clip = 0.0           # per-module global-norm clip; 0 = off
+  config.ema_decay = 0.0           # evaluate a moving average of the parameters; 0 = off
+  config.eval_raw = False          # with ema_decay: also score the parameters (raw_*)
   # Per-module learning-rate multipliers; 0 freezes a module (no VJP, no step). Modules 1-2
   # of VGG-small are frozen: their Sideways gradient refers to frames 6-8 ticks old (RESULTS).
   config.module_lr_scales = '0,0'

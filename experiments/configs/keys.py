@@ -71,6 +71,11 @@ KEYS = {
     'schedule': 'constant | cosine (decay to 1% over num_steps)',
     'warmup_steps': 'engine steps of linear warm-up from 0',
     'grad_clip': 'per-module global-norm gradient clip (0: off)',
+    'ema_decay': 'evaluate (and checkpoint) an exponential moving average of the '
+                 'parameters, this decay per optimizer step, bias-corrected; training '
+                 'is unchanged (0: off, the parameters themselves)',
+    'eval_raw': 'with ema_decay: also evaluate the parameters themselves, as raw_* '
+                'metrics (twice the evaluation time)',
     'module_lr_scales': "per-module learning-rate multipliers, 1 to K comma-separated "
                         "numbers from module 1 up (modules not named: 1); the lowest "
                         "modules at 0 are frozen (forward only, no VJP, no step: '0,0'); "
