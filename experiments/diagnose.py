@@ -32,33 +32,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-import sideways_jax as sj
-from sideways_jax import data
 from sideways_jax import diagnostics
-from sideways_jax.data import pipeline
-from sideways_jax.data import streams
+from experiments import builders
 from experiments import train
 
 # --config and --workdir are the launcher's flags (defined where experiments.train is).
 _PROBE_EVERY = flags.DEFINE_integer('probe_every', 100, 'Steps between probes.')
 _PROBE_CLIPS = flags.DEFINE_integer('probe_clips', 16, 'Held-out clips per probe.')
-
-
-def _datasets(config):
-  """(train, test) datasets of the config, built as the launcher builds them."""
-  if hasattr(train, 'make_datasets'):
-    return train.make_datasets(config)
-  kwargs = dict(config.dataset.get('kwargs', {}))
-  return tuple(data.get_dataset(config.dataset.name, split, seed=config.seed,
-                                frames_per_clip=config.frames_per_clip, **kwargs)
-               for split in ('train', 'test'))
-
-
-def _batches(config, dataset):
-  if config.stream:
-    return streams.video_stream(dataset, config.batch_size, config.frames_per_clip,
-                                seed=config.seed)
-  return pipeline.batches(dataset, config.batch_size, seed=config.seed)
 
 
 def _norm(tree):
@@ -126,37 +106,37 @@ def plot(records, names, path):
   plt.close(fig)
 
 
-def main(argv):
-  del argv
-  config = flags.FLAGS.config
-  workdir = flags.FLAGS.workdir
-  if not workdir:
-    raise app.UsageError('--workdir is required.')
+def run(config, workdir, probe_every=100, probe_clips=16):
+  """Trains `config` as the launcher would (its datasets, batches, trainer with the frozen
+  modules held, `init_from`), probing every `probe_every` steps; returns the records and
+  writes DIR/diagnostics.jsonl and DIR/diagnostics.png."""
   os.makedirs(workdir, exist_ok=True)
-  train_set, test_set = _datasets(config)
-  task, network = train.make_task_and_network(config, train_set)
+  train_set, test_set = builders.make_datasets(config)
+  task, network = builders.make_task_and_network(config, train_set)
   if network.local_heads:
     print(f'local heads on modules {[k for k, _ in network.local_heads]}: their gradient '
           'includes the heads\' terms, so their cosine with bptt (the top\'s loss) is below 1 '
           'even on static clips (--config.model.local_heads= to compare without them)')
-  trainer = sj.build(network, train.make_optimizer(config, network.num_modules), task,
-                     algorithm=config.algorithm, update_every=config.update_every,
-                     stream=config.stream)
-  prep = train.preprocess(config)
-  batches = map(prep, _batches(config, train_set))
-  probe_batch = prep(test_set.get_batch(np.arange(_PROBE_CLIPS.value)))
+  trainer = builders.make_trainer(config, network, task, placed=False)
+  prep = builders.preprocess(config)
+  batches = map(prep, builders.make_batches(config, train_set))
+  probe_batch = prep(test_set.get_batch(np.arange(probe_clips)))
   batch = next(batches)
-  state = trainer.init(jax.random.PRNGKey(config.seed), batch)
+  state = trainer.init(builders.rng(config), batch)
+  if config.get('init_from'):
+    state = builders.warm_start(config, trainer, state, train_set.frame_shape,
+                                train.source_params(config.init_from))
   records = []
   path = os.path.join(workdir, 'diagnostics.jsonl')
   with open(path, 'w') as log:
     for step in range(config.num_steps + 1):
-      if step % _PROBE_EVERY.value == 0 or step == config.num_steps:
+      record = None
+      if step % probe_every == 0 or step == config.num_steps:
         record = {'step': step, **probe(network, task, state.params, probe_batch)}
         before = state.params
       state, metrics = trainer.step(state, batch)
       batch = next(batches)
-      if 'record' in locals() and record['step'] == step:
+      if record is not None:
         record['effective_step'] = [_norm(jax.tree.map(jnp.subtract, a, b)) / _norm(b)
                                     for a, b in zip(state.params, before)]
         record['train_loss'] = float(metrics['loss'])
@@ -170,6 +150,14 @@ def main(argv):
               ' '.join(f'{d:.2f}' for d in record['dead_fraction'][:-1]), flush=True)
   plot(records, network.names, os.path.join(workdir, 'diagnostics.png'))
   print(f'wrote {path} and {os.path.join(workdir, "diagnostics.png")}')
+  return records
+
+
+def main(argv):
+  del argv
+  if not flags.FLAGS.workdir:
+    raise app.UsageError('--workdir is required.')
+  run(flags.FLAGS.config, flags.FLAGS.workdir, _PROBE_EVERY.value, _PROBE_CLIPS.value)
 
 
 if __name__ == '__main__':

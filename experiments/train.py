@@ -202,7 +202,7 @@ def _open(config, workdir, store, abstract, config_file):
   return restored, created, written
 
 
-def _source_params(source):
+def source_params(source):
   """The newest checkpoint's parameters of the run folder `init_from` names."""
   if not os.path.isfile(os.path.join(source, 'config.json')):
     raise checks.ConfigError('init_from', source, 'is not a run folder (it has no '
@@ -250,7 +250,7 @@ def train_and_evaluate(config, workdir, *, config_file=None):
                if restored else trainer.init(rng(config), batch))
       if not restored and config.get('init_from'):
         state = builders.warm_start(config, trainer, state, train_set.frame_shape,
-                                    _source_params(config.init_from))
+                                    source_params(config.init_from))
       compile_start = time.time()
       jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)
       if signals.received is not None and not restored:
