@@ -48,6 +48,22 @@ class SweepTest(absltest.TestCase):
     self.assertTrue(sweep.finished(os.path.join(self.dir, 'a', 'seed_0')))
     self.assertFalse(sweep.finished(os.path.join(self.dir, 'a', 'seed_1')))
 
+  def test_earlier_sweeps_keep_the_regime_they_measured(self):
+    from experiments import sweeps  # pylint: disable=g-import-not-at-top
+    runs = sweeps.before_ema({
+        'plain': {'num_steps': 3},
+        'own_rate': {'learning_rate': 1e-3, 'config': 'default.py:bptt'},
+        'digits': {'config': 'experiments/configs/default.py:moving_digits'}})
+    self.assertEqual(runs['plain'], {'num_steps': 3, **sweeps.BEFORE_EMA})
+    self.assertEqual(runs['own_rate'], {'learning_rate': 1e-3, 'ema_decay': 0.0,
+                                        'config': 'default.py:bptt'})
+    self.assertEqual(runs['digits'], {'config': 'experiments/configs/default.py:moving_digits'})
+    # Every sweep file still loads and expands (their commands are what RESULTS cites).
+    folder = os.path.join(os.path.dirname(__file__), '..', 'experiments', 'sweeps')
+    for name in sorted(os.listdir(folder)):
+      if name.endswith('.py') and name != '__init__.py':
+        self.assertNotEmpty(sweep.expand(sweep.load_sweep(os.path.join(folder, name))), name)
+
   def test_a_run_another_sweep_is_training_is_skipped(self):
     live, dead = os.path.join(self.dir, 'a', 'seed_0'), os.path.join(self.dir, 'a', 'seed_1')
     for workdir in (live, dead):

@@ -17,3 +17,6 @@ RUNS = {
     'sw_k3_frozen1_tick_lr3e-4': {**_K3, 'module_lr_scales': '0,1,1'},
     'bptt_k3_lr3e-3': {**_K3, 'algorithm': 'bptt', 'learning_rate': 3e-3},
 }
+
+from experiments.sweeps import before_ema  # pylint: disable=g-import-not-at-top,wrong-import-position
+RUNS = before_ema(RUNS)  # measured at 3e-3 without a parameter average

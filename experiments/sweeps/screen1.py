@@ -18,3 +18,6 @@ RUNS = {
                                 'learning_rate': 3e-3},
     'bptt_input_lr3e-3': {**_BASE, 'algorithm': 'bptt', 'learning_rate': 3e-3},
 }
+
+from experiments.sweeps import before_ema  # pylint: disable=g-import-not-at-top,wrong-import-position
+RUNS = before_ema(RUNS)  # measured at 3e-3 without a parameter average
