@@ -138,7 +138,7 @@ class CommandLineTest(parameterized.TestCase):
   def test_help_lists_every_key_and_print_config_dumps_a_variant(self):
     proc = _run(['--help'])
     self.assertEqual(proc.returncode, 0, proc.stderr)
-    for key in ('learning_rate = 0.003  # peak learning rate', 'dataset.level',
+    for key in ('learning_rate = 0.005  # peak learning rate', 'dataset.level',
                 'update_every', 'model.hidden', '--print_config'):
       self.assertIn(key, proc.stdout)
     proc = _run(['--config=experiments/configs/default.py:ucf101', '--print_config',
