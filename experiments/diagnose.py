@@ -122,10 +122,7 @@ def run(config, workdir, probe_every=100, probe_clips=16):
   batches = map(prep, builders.make_batches(config, train_set))
   probe_batch = prep(test_set.get_batch(np.arange(probe_clips)))
   batch = next(batches)
-  state = trainer.init(builders.rng(config), batch)
-  if config.get('init_from'):
-    state = builders.warm_start(config, trainer, state, train_set.frame_shape,
-                                train.source_params(config.init_from))
+  state = train.initial_state(config, trainer, train_set, batch)
   records = []
   path = os.path.join(workdir, 'diagnostics.jsonl')
   with open(path, 'w') as log:

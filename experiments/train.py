@@ -202,6 +202,15 @@ def _open(config, workdir, store, abstract, config_file):
   return restored, created, written
 
 
+def initial_state(config, trainer, train_set, batch):
+  """A new run's first state: `trainer.init`, its frozen modules from `init_from` if set."""
+  state = trainer.init(rng(config), batch)
+  if config.get('init_from'):
+    state = builders.warm_start(config, trainer, state, train_set.frame_shape,
+                                source_params(config.init_from))
+  return state
+
+
 def source_params(source):
   """The newest checkpoint's parameters of the run folder `init_from` names."""
   if not os.path.isfile(os.path.join(source, 'config.json')):
@@ -247,10 +256,7 @@ def train_and_evaluate(config, workdir, *, config_file=None):
       batch = prep(next(batches))
       state = (builders.from_checkpoint(trainer, restored.state, config,
                                         train_set.frame_shape)
-               if restored else trainer.init(rng(config), batch))
-      if not restored and config.get('init_from'):
-        state = builders.warm_start(config, trainer, state, train_set.frame_shape,
-                                    source_params(config.init_from))
+               if restored else initial_state(config, trainer, train_set, batch))
       compile_start = time.time()
       jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)
       if signals.received is not None and not restored:

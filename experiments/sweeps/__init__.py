@@ -27,9 +27,9 @@ BEFORE_EMA = {'learning_rate': 3e-3, 'ema_decay': 0.0}
 
 
 def before_ema(runs):
-  """`runs` with BEFORE_EMA's keys where an entry sets none of its own; entries on a
-  variant other than `bptt` or `motion_files` (which keep the default's rate) are left
-  as they are."""
+  """`runs` with each of BEFORE_EMA's keys an entry does not set itself; entries on a
+  variant other than `bptt` or `motion_files` (the variants that take the default's rate
+  and average) are left as they are."""
   def pinned(overrides):
     variant = overrides.get('config', '').partition(':')[2]
     if variant not in ('', 'bptt', 'motion_files'):
