@@ -23,7 +23,7 @@ def updates_per_step(config, num_modules):
   """Optimizer updates a module takes per engine step (schedules count engine steps)."""
   ticks = config.frames_per_clip
   if config.algorithm == 'sideways' and not config.stream:
-    ticks += num_modules - 1  # drain
+    ticks += sj.drain_ticks(num_modules, frozen_modules(config, num_modules))
   if config.algorithm in ('bptt', 'gpipe') or config.update_every == 'clip':
     return 1
   return -(-ticks // config.update_every)
@@ -84,7 +84,7 @@ def module_lr_scales(config, num_modules):
 
 def _dataset(config, split):
   try:
-    return data.get_dataset(config.dataset.name, split, **checks.dataset_kwargs(config))
+    dataset = data.get_dataset(config.dataset.name, split, **checks.dataset_kwargs(config))
   except ValueError as err:  # the loaders' own checks, in one line naming the dataset keys
     raise checks.InputError(f'--config.dataset.* (dataset {config.dataset.name!r}, split '
                             f'{split!r}): {str(err).splitlines()[0]}') from err
@@ -96,6 +96,14 @@ def _dataset(config, split):
         f'dataset.{key}', config.dataset.get(key), f'dataset {config.dataset.name!r} has no '
         f'option {key!r}', 'use the config variant made for this dataset, '
         f'e.g. --config=experiments/configs/default.py:{config.dataset.name}') from err
+  if config.dataset.get('cache'):
+    if not hasattr(dataset, 'keep_rendered'):
+      raise checks.ConfigError(
+          'dataset.cache', config.dataset.cache, f'dataset {config.dataset.name!r} is read '
+          'from files and may change every epoch (augmentation); only the embedded '
+          'synthetic sets keep their rendered clips', 'drop --config.dataset.cache')
+    dataset.keep_rendered()
+  return dataset
 
 
 def make_datasets(config):

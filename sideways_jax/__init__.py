@@ -1,5 +1,6 @@
 """sideways_jax: train video models with Sideways and Skip-Sideways (and exact baselines)."""
 
+from sideways_jax.clock import drain_ticks
 from sideways_jax.engine import ALGORITHMS, Trainer, TrainState, build
 from sideways_jax.placed import PlacedState, PlacedTrainer
 from sideways_jax.placement import Placement, make_mesh, place

@@ -67,6 +67,17 @@ def tick_reader(batch, extra_ticks: int = 0):
   return num_frames + extra_ticks, read
 
 
+def drain_ticks(num_modules: int, frozen=frozenset()) -> int:
+  """Ticks the clock runs after a clip's last frame so that the gradient of every loss the
+  clip took reaches every module that learns: K - 1, or K - 1 - m with modules 1..m frozen.
+
+  A message moves one edge per tick and the longest path down is the main chain, from the
+  top to module m + 1 (K - 1 - m edges; skips only shorten it). Drain ticks take no loss,
+  so a tick after those would only carry zero-loss messages, which no window counts: the
+  numbers are those of a K - 1 tick drain, at (K - 1 - m) / (K - 1) of its cost."""
+  return num_modules - 1 - len(frozen)
+
+
 def targets_for(history: int, past_frames, frame_act: routing.Activation, loss_on):
   """The frames the top's loss may look at this tick: [x[t], x[t-1], ...]."""
   if past_frames is None or history == 1:

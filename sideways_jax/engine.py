@@ -95,7 +95,9 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
       clip's last tick, drain included. bptt and gpipe step once a clip.
     reset: empty the buffers at every call (clips). `stream=True` sets it False.
     drain: after a clip's last frame, run K-1 more ticks (the last frame held, no new loss)
-      so gradients in flight reach every module. Defaults to `reset`.
+      so gradients in flight reach every module; K-1-m with modules 1..m `frozen` (the
+      gradients are then at module m+1, and later ticks would only carry zero-loss
+      messages: the same numbers, fewer ticks; `sj.drain_ticks`). Defaults to `reset`.
     stream: the clock continues across calls: no reset, no drain.
     diagnostics: `step` also returns `metrics['trace']` (O(T) memory). sideways: every
       module's activation, gradient messages, parameter gradient and validity at every tick,

@@ -248,7 +248,8 @@ def _sideways_device(plan: _Plan, reset: bool, drain: bool, num_data: int):
 
   def device(param_vecs, rest_vecs, buffer_vecs, inbox_vecs, clock0, batch):
     s = jax.lax.axis_index(STAGE)
-    num_ticks, read = clk.tick_reader(batch, plan.top - 1 if drain else 0)
+    num_ticks, read = clk.tick_reader(
+        batch, clk.drain_ticks(plan.top, plan.frozen) if drain else 0)
     if buffer_vecs is None:
       buffer_vecs, inbox_vecs = _switch(s, [plan.empty_branch(i) for i in range(num)])
     computes = [compute_branch(i) for i in range(num)]

@@ -59,7 +59,8 @@ def step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   state = start(clock, opts, state, batch)
   num_modules = clock.network.num_modules
   modules = tuple(range(1, num_modules + 1))
-  num_ticks, read = clk.tick_reader(batch, num_modules - 1 if opts.drain else 0)
+  num_ticks, read = clk.tick_reader(
+      batch, clk.drain_ticks(num_modules, clock.frozen) if opts.drain else 0)
   first_frame = state.clock
 
   def tick_fn(params, opt_state, buffers, window, tick, i):

@@ -495,6 +495,32 @@ class FrozenTest(parameterized.TestCase):
     chex.assert_trees_all_equal(a.params[:2], start.params[:2])
     chex.assert_trees_all_equal(a.opt_state[:2], start.opt_state[:2])  # never stepped
 
+  @parameterized.parameters(1, 4, 'clip')
+  def test_the_drain_stops_where_no_learning_module_is_left(self, update_every):
+    # With modules 1-2 of K = 5 frozen the clip drains K - 1 - 2 = 2 ticks, not 4: the last
+    # loss's gradient reaches module 3 two ticks after the last frame and later ticks carry
+    # only zero-loss messages. Against lr-0 modules 1-2 that learn nothing but keep the full
+    # drain (and local heads on 3 and 4, whose losses also stop with the last frame).
+    head = lambda x: hk.Linear(3)(x.mean(axis=(1, 2)))
+    net = dataclasses.replace(conv_net(5, 'input'), local_heads=((3, head), (4, head)))
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(1), (2, 6, 5, 5, 4)))
+    adam = optax.adam(1e-2)
+    zero = optax.chain(adam, optax.scale(0.))
+    held = sj.build(net, adam, sj.Classification(3), frozen=(1, 2),
+                    update_every=update_every)
+    full = sj.build(net, (zero, zero, adam, adam, adam), sj.Classification(3),
+                    update_every=update_every)
+    a = held.init(jax.random.PRNGKey(0), batch)
+    b = full.init(jax.random.PRNGKey(0), batch)
+    for _ in range(2):
+      a, ma = held.step(a, batch)
+      b, mb = full.step(b, batch)
+    self.assertEqual((int(a.clock), int(b.clock)), (6 + 2, 6 + 4))
+    for key in ('loss', 'accuracy', 'local_head_3/loss', 'local_head_4/loss'):
+      np.testing.assert_allclose(float(ma[key]), float(mb[key]), rtol=1e-5, err_msg=key)
+    chex.assert_trees_all_close(a.params, b.params, atol=1e-6)
+    chex.assert_trees_all_close(a.opt_state[2:], b.opt_state[2:], atol=1e-6)
+
   def test_no_message_is_computed_for_a_frozen_module(self):
     # A frozen module never reads its messages, so the module above it computes none. In
     # the compiled step: one conv per frozen module (its forward), and module 3's forward
