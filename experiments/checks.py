@@ -12,7 +12,7 @@ OPTIMIZER_NAMES = ('adam', 'adamw', 'momentum', 'sgd')
 TASKS = ('classification', 'prediction')
 SCHEDULES = ('constant', 'cosine')
 REAL_DATASETS = ('ucf101', 'hmdb51', 'kinetics600', 'moving_mnist')
-LOADER_KEYS = ('name', 'num_workers')  # dataset keys the launcher keeps for itself
+LOADER_KEYS = ('name', 'num_workers', 'cache')  # dataset keys the launcher keeps for itself
 
 
 class ConfigError(ValueError):
@@ -195,7 +195,7 @@ def check_dataset(config):
 
 def dataset_kwargs(config):
   """The keyword arguments `get_dataset` gets: every dataset key but the launcher's own
-  (name, num_workers) and unset ones, plus frames_per_clip and seed."""
+  (name, num_workers, cache) and unset ones, plus frames_per_clip and seed."""
   kwargs = {k: v for k, v in config.dataset.items()
             if k not in LOADER_KEYS + ('kwargs',) and v is not None}
   kwargs.update(dict(config.dataset.get('kwargs', None) or {}))  # configs of older runs

@@ -17,7 +17,7 @@ from experiments import checks
 
 # Keys a rerun may change and still resume: they change how long and how often, not what.
 RESUMABLE_CHANGES = ('num_steps', 'log_every', 'eval_every', 'checkpoint_every',
-                     'keep_checkpoints', 'eval_clips', 'eval_raw')
+                     'keep_checkpoints', 'eval_clips', 'eval_raw', 'dataset.cache')
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

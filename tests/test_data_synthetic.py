@@ -182,6 +182,29 @@ class ApiTest(parameterized.TestCase):
     self.assertGreater(np.abs(np.diff(batch['frames'], axis=1)).mean(), 1e-3)
 
   @parameterized.named_parameters(*ALL_SETS)
+  def test_kept_clips_are_the_rendered_ones(self, name, kwargs, frame_shape, frames, _):
+    ds = get_dataset(name, 'test', num_clips=40, **kwargs)
+    kept = get_dataset(name, 'test', num_clips=40, **kwargs).keep_rendered()
+    self.assertEqual(kept.kept_bytes, 40 * frames * int(np.prod(frame_shape)) * 4 + 40 * 4)
+    self.assertEqual(ds.kept_bytes, 0)
+    # First draws (with a clip twice), then draws that mix kept and new clips, then a
+    # second epoch through the loader's threads (grain, one clip per call): every batch
+    # equals the rendered one, bitwise.
+    for idx in ([3, 9, 3], [9, 1, 3, 30], [5]):
+      want, got = ds.get_batch(idx), kept.get_batch(idx)
+      for key in want:
+        np.testing.assert_array_equal(got[key], want[key], err_msg=f'{idx} {key}')
+    from sideways_jax.data import batching  # pylint: disable=g-import-not-at-top
+    for workers in (0, 2):
+      want = list(batching.batches(ds, 8, seed=3, num_epochs=2))
+      got = list(batching.batches(kept, 8, seed=3, num_epochs=2, num_workers=workers))
+      self.assertLen(got, 10)
+      for a, b in zip(want, got):
+        for key in a:
+          np.testing.assert_array_equal(b[key], a[key])
+    self.assertTrue(kept._kept[2].all())  # every clip drawn is now kept
+
+  @parameterized.named_parameters(*ALL_SETS)
   def test_splits_share_no_clip(self, name, kwargs, *_):
     train = get_dataset(name, 'train', **kwargs).get_batch(np.arange(64))['frames']
     test = get_dataset(name, 'test', **kwargs).get_batch(np.arange(64))['frames']

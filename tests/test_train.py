@@ -386,6 +386,21 @@ class ConfigTest(parameterized.TestCase):
                       config.dataset.level, config.task),
                      ('sideways', 'input', 'temporal_actions', 'motion', 'classification'))
 
+  def test_dataset_cache_keeps_the_embedded_sets_and_refuses_file_sets(self):
+    config = tiny()
+    self.assertTrue(config.dataset.cache)
+    self.assertNotIn('cache', default.get_config('motion_files').dataset)  # video files
+    train_set, test_set = builders.make_datasets(config)
+    self.assertGreater(train_set.kept_bytes, 0)
+    self.assertGreater(test_set.kept_bytes, 0)
+    config.dataset.cache = False
+    self.assertEqual(builders.make_datasets(config)[0].kept_bytes, 0)
+    config.dataset.cache = True
+    with mock.patch.object(builders.data, 'get_dataset', return_value=object()):
+      with self.assertRaisesRegex(checks.ConfigError,
+                                  r'dataset.cache=True: .* from files.*drop --config'):
+        builders.make_datasets(config)
+
   def test_auto_local_heads_are_for_sideways_only_and_skip_frozen_modules(self):
     config = default.get_config()
     config.dataset.num_clips = 16

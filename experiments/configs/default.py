@@ -85,7 +85,7 @@ def _base():
   config.task = 'classification'   # classification | prediction
   config.dataset = ml_collections.ConfigDict({
       'name': 'temporal_actions', 'level': 'motion', 'resolution': 32, 'speed': 1.0,
-      'num_clips': config_dict.placeholder(int)})
+      'num_clips': config_dict.placeholder(int), 'cache': True})
   config.eval_clips = 512
   config.center_frames = True      # per-frame mean subtraction (classification only)
   config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small_pool3', 'hidden': 0,
@@ -134,7 +134,8 @@ def appearance():
   config.ema_decay = 0.0
   config.num_steps = 500
   config.dataset = ml_collections.ConfigDict({
-      'name': 'appearance', 'resolution': 32, 'num_clips': config_dict.placeholder(int)})
+      'name': 'appearance', 'resolution': 32, 'num_clips': config_dict.placeholder(int),
+      'cache': True})
   return config
 
 
@@ -168,7 +169,7 @@ def moving_digits():
   config.center_frames = False
   config.dataset = ml_collections.ConfigDict({
       'name': 'moving_digits', 'resolution': 32, 'num_digits': 2,
-      'num_clips': config_dict.placeholder(int)})
+      'num_clips': config_dict.placeholder(int), 'cache': True})
   return config
 
 
