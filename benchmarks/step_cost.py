@@ -11,15 +11,26 @@ Records (ratios of times measured side by side in one process, medians of 5 roun
 - `step_cost[frozen_batched/scan]`: those frozen modules run once over all the clip's
   ticks at once (vmapped: a batch of 20 x 16 frames), over the scan. Above 1 on XLA:CPU:
   why the engine runs frozen modules inside its scan, not before it.
+- `step_cost[drain_trimmed/full]`: a default step draining K - 1 - 2 = 2 ticks after the
+  last frame (`sj.drain_ticks`: modules 1-2 are frozen, so later drain ticks carry only
+  zero-loss messages; the same numbers) over one draining K - 1 = 4 (18 vs 20 ticks).
+- `step_cost[loop_kept/rendered]`: one iteration of the launcher's loop (next batch,
+  preprocessing, step, metrics to the host) reading clips kept in memory
+  (`dataset.cache`, after the first epoch) over rendering them, both with the trimmed drain.
+- `step_cost[loop_now/before]`: the loop with both (kept clips, trimmed drain) over the
+  loop with neither: what the two buy a default run after its first epoch.
 """
 
+import contextlib
 import functools
 import statistics
 import time
+from unittest import mock
 
 import jax
 import jax.numpy as jnp
 
+from sideways_jax import clock as clk
 from experiments import builders
 from experiments.configs import default
 
@@ -102,8 +113,55 @@ def step_cost(quick):
   ]
 
 
-SUITES = {'step_cost': step_cost}
+def _loop(config, trainer, full_drain):
+  """One launcher loop iteration of `trainer`, compiled now (`full_drain`: K - 1 ticks)."""
+  train, _ = builders.make_datasets(config)
+  batches, prep = builders.make_batches(config, train), builders.preprocess(config)
+  batch = prep(next(batches))
+  state = [trainer.init(jax.random.PRNGKey(0), batch)]
+  full = mock.patch.object(clk, 'drain_ticks', lambda k, frozen=(): k - 1)
+  with full if full_drain else contextlib.nullcontext():
+    jax.block_until_ready(trainer.step(state[0], batch))
+
+  def iteration():
+    state[0], metrics = trainer.step(state[0], prep(next(batches)))
+    return jax.device_get(metrics)
+  return iteration, train
+
+
+def loop_cost(quick):
+  """The drain trim and the kept clips, side by side (medians of interleaved rounds)."""
+  rounds, calls = (3, 4) if quick else (5, 16)
+  config = default.get_config()
+  loops = {}
+  for name, cache, full_drain in (('before', False, True), ('trimmed', False, False),
+                                  ('now', True, False)):
+    config.dataset.cache = cache
+    train, _ = builders.make_datasets(config)
+    task, network = builders.make_task_and_network(config, train)
+    trainer = builders.make_trainer(config, network, task, train.frame_shape)
+    loops[name], data = _loop(config, trainer, full_drain)
+    if cache:  # the steady state after the first epoch: every clip already kept
+      data.get_batch(range(len(data)))
+  seconds = {name: [] for name in loops}
+  for _ in range(rounds):
+    for name, fn in loops.items():
+      seconds[name].append(_median_seconds(fn, 1, calls))
+  med = {k: statistics.median(v) for k, v in seconds.items()}
+  config = {'config': 'default', **{f'{k}_ms': round(v * 1e3, 1) for k, v in med.items()},
+            'calls': calls, 'rounds': rounds}
+  return [
+      {'name': 'step_cost[drain_trimmed/full]', 'value': med['trimmed'] / med['before'],
+       'unit': 'ratio of loop times (clips rendered)', 'config': config},
+      {'name': 'step_cost[loop_kept/rendered]', 'value': med['now'] / med['trimmed'],
+       'unit': 'ratio of loop times', 'config': config},
+      {'name': 'step_cost[loop_now/before]', 'value': med['now'] / med['before'],
+       'unit': 'ratio of loop times', 'config': config},
+  ]
+
+
+SUITES = {'step_cost': step_cost, 'loop_cost': loop_cost}
 
 if __name__ == '__main__':
-  for r in step_cost(False):
+  for r in step_cost(False) + loop_cost(False):
     print(f"{r['name']:34s} {r['value']:.3f} {r['unit']}   {r['config']}")
