@@ -28,9 +28,14 @@ one core each, with the other core's run and tests beside it: 765-909 training s
 experiments.sweep --sweep=experiments/sweeps/screen24.py --root=workdirs/screen24
 --parallel=2). The README's main
 command alone on this 2-core machine (seed 0, evaluations every 500): 0.953 at step 3000
-after 680 training seconds, 11.9 minutes wall in all; first >= 0.90 at step 2500, 574 s
-(9.6 minutes), so 0.90 fits the 10 minutes and 0.95 takes about 12. (Its 2-core run is not
-bitwise the 1-core sweep run: 0.887 against 0.930 at step 2000.)
+after 657 training seconds, 11.6 minutes wall in all; first >= 0.90 at step 2500, 552 s
+(9.2 minutes), so 0.90 fits the 10 minutes and 0.95 takes about 11.5. That is with the
+drain trimmed to 2 ticks and the clips kept in memory (dataset.cache), which make the loop
+0.72-0.75x as long side by side (python -m benchmarks.run --only loop_cost) and leave every
+number as it was (the same evaluations, bitwise, as the run before them: 680 s then, on a
+faster day; the code before them, run alone the same hour, took 3m44s for the first 750
+steps against 3m03s). (The 2-core run is not bitwise the 1-core sweep run: 0.887 against
+0.930 at step 2000.)
 Before the average and the higher rate (3e-3, raw parameters): 0.910 +- 0.030, and
 0.962 +- 0.003 at 6000 steps (sweeps results_local_heads.py, results_heads_budget.py).
 What errors are left, per class: `python -m experiments.evaluate --workdir=DIR --per_class`
