@@ -473,23 +473,30 @@ class OptionsTest(parameterized.TestCase):
       self.assertEqual(jax.tree.leaves(state.params)[0].dtype, jnp.float64)
 
 
+def frozen_and_rate_zero(net, batch, frozen, steps=2, **kwargs):
+  """(initial state, (state, metrics) of a trainer with `frozen` modules, (state, metrics)
+  of one in which the same modules learn at rate 0) after `steps` steps on `batch`."""
+  adam = optax.adam(1e-2)
+  zero = optax.chain(adam, optax.scale(0.))
+  held = sj.build(net, adam, sj.Classification(3), frozen=frozen, **kwargs)
+  scaled = sj.build(net, tuple(zero if k in frozen else adam
+                               for k in range(1, net.num_modules + 1)),
+                    sj.Classification(3), **kwargs)
+  a = start = held.init(jax.random.PRNGKey(0), batch)
+  b = scaled.init(jax.random.PRNGKey(0), batch)
+  for _ in range(steps):
+    a, ma = held.step(a, batch)
+    b, mb = scaled.step(b, batch)
+  return start, (a, ma), (b, mb)
+
+
 class FrozenTest(parameterized.TestCase):
 
   @parameterized.parameters('sideways', 'bptt', 'backprop', 'gpipe')
   def test_frozen_modules_equal_a_learning_rate_of_zero(self, algorithm):
-    net = conv_net(4, 'input')
     batch = clip_batch(jax.random.normal(jax.random.PRNGKey(0), (2, 6, 5, 5, 4)))
-    adam = optax.adam(1e-2)
-    zero = optax.chain(adam, optax.scale(0.))
-    held = sj.build(net, adam, sj.Classification(3), algorithm=algorithm, frozen=(1, 2))
-    scaled = sj.build(net, (zero, zero, adam, adam), sj.Classification(3),
-                      algorithm=algorithm)
-    a = held.init(jax.random.PRNGKey(0), batch)
-    b = scaled.init(jax.random.PRNGKey(0), batch)
-    start = a
-    for _ in range(2):
-      a, ma = held.step(a, batch)
-      b, mb = scaled.step(b, batch)
+    start, (a, ma), (b, mb) = frozen_and_rate_zero(conv_net(4, 'input'), batch, (1, 2),
+                                                   algorithm=algorithm)
     np.testing.assert_allclose(float(ma['loss']), float(mb['loss']), rtol=1e-5)
     chex.assert_trees_all_close(a.params, b.params, atol=1e-6)
     chex.assert_trees_all_equal(a.params[:2], start.params[:2])
@@ -504,17 +511,7 @@ class FrozenTest(parameterized.TestCase):
     head = lambda x: hk.Linear(3)(x.mean(axis=(1, 2)))
     net = dataclasses.replace(conv_net(5, 'input'), local_heads=((3, head), (4, head)))
     batch = clip_batch(jax.random.normal(jax.random.PRNGKey(1), (2, 6, 5, 5, 4)))
-    adam = optax.adam(1e-2)
-    zero = optax.chain(adam, optax.scale(0.))
-    held = sj.build(net, adam, sj.Classification(3), frozen=(1, 2),
-                    update_every=update_every)
-    full = sj.build(net, (zero, zero, adam, adam, adam), sj.Classification(3),
-                    update_every=update_every)
-    a = held.init(jax.random.PRNGKey(0), batch)
-    b = full.init(jax.random.PRNGKey(0), batch)
-    for _ in range(2):
-      a, ma = held.step(a, batch)
-      b, mb = full.step(b, batch)
+    _, (a, ma), (b, mb) = frozen_and_rate_zero(net, batch, (1, 2), update_every=update_every)
     self.assertEqual((int(a.clock), int(b.clock)), (6 + 2, 6 + 4))
     for key in ('loss', 'accuracy', 'local_head_3/loss', 'local_head_4/loss'):
       np.testing.assert_allclose(float(ma[key]), float(mb[key]), rtol=1e-5, err_msg=key)
