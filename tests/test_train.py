@@ -195,6 +195,19 @@ class TrainTest(TmpDirs):
     with open(os.path.join(resumed, 'config.json')) as f:
       self.assertEqual([r['step'] for r in json.load(f)['run_info']['resumes']], [3])
 
+  def test_a_run_started_before_dataset_cache_resumes_with_it(self):
+    # Kept clips are the rendered ones, so the key changes nothing a run computes.
+    workdir = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2), workdir)
+    path = os.path.join(workdir, 'config.json')
+    with open(path) as f:
+      record = json.load(f)
+    del record['dataset']['cache']
+    with open(path, 'w') as f:
+      json.dump(record, f)
+    train.train_and_evaluate(tiny(), workdir)
+    self.assertEqual(final_state(workdir, tiny()).step, 4)
+
   def test_ema_evaluates_the_average_and_leaves_training_alone(self):
     plain, averaged = self.tmpdir(), self.tmpdir()
     base = train.train_and_evaluate(tiny(), plain)
