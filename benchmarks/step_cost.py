@@ -113,9 +113,9 @@ def step_cost(quick):
   ]
 
 
-def _loop(config, trainer, full_drain):
-  """One launcher loop iteration of `trainer`, compiled now (`full_drain`: K - 1 ticks)."""
-  train, _ = builders.make_datasets(config)
+def _loop(config, train, trainer, full_drain):
+  """One launcher loop iteration of `trainer` on `train`, compiled now (`full_drain`: K - 1
+  ticks)."""
   batches, prep = builders.make_batches(config, train), builders.preprocess(config)
   batch = prep(next(batches))
   state = [trainer.init(jax.random.PRNGKey(0), batch)]
@@ -126,7 +126,7 @@ def _loop(config, trainer, full_drain):
   def iteration():
     state[0], metrics = trainer.step(state[0], prep(next(batches)))
     return jax.device_get(metrics)
-  return iteration, train
+  return iteration
 
 
 def loop_cost(quick):
@@ -140,9 +140,9 @@ def loop_cost(quick):
     train, _ = builders.make_datasets(config)
     task, network = builders.make_task_and_network(config, train)
     trainer = builders.make_trainer(config, network, task, train.frame_shape)
-    loops[name], data = _loop(config, trainer, full_drain)
+    loops[name] = _loop(config, train, trainer, full_drain)
     if cache:  # the steady state after the first epoch: every clip already kept
-      data.get_batch(range(len(data)))
+      train.get_batch(range(len(train)))
   seconds = {name: [] for name in loops}
   for _ in range(rounds):
     for name, fn in loops.items():
