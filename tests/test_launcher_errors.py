@@ -9,15 +9,18 @@ import sys
 import tempfile
 from unittest import mock
 
+from absl import flags
 from absl.testing import absltest
 from absl.testing import parameterized
 import jax
+from ml_collections import config_flags
 import numpy as np
 import optax
 
 import sideways_jax as sj
 
 from experiments import checks
+from experiments import cli
 from experiments import train
 from experiments.configs import default
 
@@ -29,6 +32,19 @@ def _run(args, module='experiments.train', cwd=_REPO):
   env = dict(os.environ, PYTHONPATH=_REPO)  # as `pip install -e .` would
   return subprocess.run([sys.executable, '-m', module, *args], cwd=cwd, env=env,
                         capture_output=True, text=True, timeout=120)
+
+
+def _parse_config(tiny, args):
+  """The config the launcher would get from `--config=... --config.KEY=VALUE ...`: parsed
+  by ml_collections' config flag on flags of its own (not absl's global ones)."""
+  argv = ['train'] + [f'--config={cli.resolve_config_path(a[len("--config="):])}'
+                      if a.startswith('--config=') else a for a in [*tiny, *args]]
+  values = flags.FlagValues()
+  # The overrides it accepts are read from `sys_argv` when the flag is defined.
+  config_flags.DEFINE_config_file('config', cli.DEFAULT_CONFIG, flag_values=values,
+                                  sys_argv=argv)
+  values(argv)
+  return values.config
 
 
 class CommandLineTest(parameterized.TestCase):
@@ -47,8 +63,36 @@ class CommandLineTest(parameterized.TestCase):
     for text in expected:
       self.assertIn(text, lines[0])
 
+  # Through the real command line (a process each, ~4 s of imports): every flag-parsing
+  # mistake, and one error of each later kind (a config check, the network check after the
+  # build, a dataset), so the whole path to one `error:` line and exit 2 is run.
   @parameterized.named_parameters(
       ('no_steps', ['--config.num_steps=0'], 'num_steps=0', 'at least one'),
+      ('stages_over_modules', ['--config.stage_devices=6'], 'stage_devices=6',
+       'at most 3 stage devices'),
+      ('typo', ['--config.learning_rte=1'], 'learning_rte', '--config.learning_rate'),
+      ('old_kwargs_key', ['--config.dataset.kwargs.level=dynamics'],
+       'dataset.kwargs.level', '--config.dataset.level'),
+      ('not_an_int', ['--config.num_steps=abc'], 'num_steps=abc', 'int'),
+      ('missing_config', ['--config=experiments/configs/nope.py'], 'nope.py',
+       'no such config file'),
+      ('unknown_variant', ['--config=experiments/configs/default.py:ucf'], "'ucf'",
+       'ucf101'),
+      ('missing_root', ['--config=experiments/configs/default.py:ucf101',
+                        '--config.dataset.root=/nonexistent/ucf101'], 'dataset',
+       '/nonexistent/ucf101'),
+      ('positional', ['extra'], 'unexpected arguments', '--config.KEY=VALUE'),
+  )
+  def test_bad_command_line_is_one_line_and_leaves_nothing(self, args, *expected):
+    tiny = [] if any(a.startswith('--config=') for a in args) else [_TINY]
+    proc = _run([*tiny, *args, f'--workdir={self.workdir}'])
+    self.assert_one_line(proc, *expected)
+    self.assertFalse(os.path.exists(self.workdir))
+
+  # Every other bad value, in this process: ml_collections' own flag parser applies the
+  # overrides, as on the command line, and the launcher's entry point must raise one of the
+  # errors `cli.run` prints as one line (the command-line cases above show that it does).
+  @parameterized.named_parameters(
       ('nan_lr', ['--config.learning_rate=nan'], 'learning_rate=nan', 'finite'),
       ('negative_lr', ['--config.learning_rate=-1'], 'learning_rate=-1.0', '> 0'),
       ('negative_hidden', ['--config.model.hidden=-1'], 'model.hidden=-1', '>= 0'),
@@ -62,8 +106,6 @@ class CommandLineTest(parameterized.TestCase):
        'multiple of 3'),
       ('placed_backprop', ['--config.algorithm=backprop', '--config.stage_devices=2'],
        "algorithm='backprop'", 'gpipe'),
-      ('stages_over_modules', ['--config.stage_devices=6'], 'stage_devices=6',
-       'at most 3 stage devices'),
       ('algorithm', ['--config.algorithm=sidewise'], "algorithm='sidewise'", 'sideways'),
       ('clip_stream', ['--config.update_every=clip', '--config.stream=True'],
        "update_every='clip'", 'integer'),
@@ -75,10 +117,6 @@ class CommandLineTest(parameterized.TestCase):
        '>= 0'),
       ('lr_scales_not_numbers', ['--config.module_lr_scales=a,b'], "module_lr_scales='a,b'",
        "'0,0'"),
-      ('typo', ['--config.learning_rte=1'], 'learning_rte', '--config.learning_rate'),
-      ('old_kwargs_key', ['--config.dataset.kwargs.level=dynamics'],
-       'dataset.kwargs.level', '--config.dataset.level'),
-      ('not_an_int', ['--config.num_steps=abc'], 'num_steps=abc', 'int'),
       ('wrong_dataset_option', ['--config.dataset.name=appearance'], 'dataset.level',
        'default.py:appearance'),
       ('unpoolable', ['--config=experiments/configs/default.py:moving_digits',
@@ -98,21 +136,18 @@ class CommandLineTest(parameterized.TestCase):
        'local_weight=0.0', '> 0'),
       ('local_head_frozen', ['--config.model.local_heads=1', '--config.module_lr_scales=0'],
        'frozen', '--config.module_lr_scales'),
-      ('missing_config', ['--config=experiments/configs/nope.py'], 'nope.py',
-       'no such config file'),
-      ('unknown_variant', ['--config=experiments/configs/default.py:ucf'], "'ucf'",
-       'ucf101'),
       ('no_root', ['--config=experiments/configs/default.py:ucf101'], 'dataset.root',
        '--config.dataset.root=/data/ucf101'),
-      ('missing_root', ['--config=experiments/configs/default.py:ucf101',
-                        '--config.dataset.root=/nonexistent/ucf101'], 'dataset',
-       '/nonexistent/ucf101'),
-      ('positional', ['extra'], 'unexpected arguments', '--config.KEY=VALUE'),
   )
   def test_bad_config_is_one_line_and_leaves_nothing(self, args, *expected):
-    tiny = [] if any(a.startswith('--config=') for a in args) else [_TINY]
-    proc = _run([*tiny, *args, f'--workdir={self.workdir}'])
-    self.assert_one_line(proc, *expected)
+    config = _parse_config([] if any(a.startswith('--config=') for a in args) else [_TINY],
+                           args)
+    with self.assertRaises((checks.ConfigError, checks.FlagError, checks.InputError)) as err:
+      train.train_and_evaluate(config, self.workdir)
+    message = str(err.exception)
+    self.assertLen(message.splitlines(), 1, message)
+    for text in expected:
+      self.assertIn(text, message)
     self.assertFalse(os.path.exists(self.workdir))
 
   def test_bad_keys_without_a_config_flag(self):

@@ -71,14 +71,16 @@ def assert_same(test, ref, placed):
 
 class PlacementEqualsEngineTest(parameterized.TestCase):
 
-  # (stages, data, modules): 1, 2, 4, 8 devices in a line; 5 modules on 2 devices;
-  # stage x data = 2 x 2 and 4 x 2. Every layout for sideways; for the rest a line and a
+  # (stages, data, modules): 1, 2, 4 devices in a line; 5 modules on 2 devices;
+  # stage x data = 2 x 2 and 4 x 2 (all 8 devices; a line of 8 stages, 8 modules, ran the
+  # same code as the line of 4 at 3x its compile time, so it is not repeated here).
+  # Every layout for sideways; for the rest a line and a
   # stage x data grid (a one-device mesh exercises nothing they do not, and uneven groups,
   # 5 modules on 2 devices, are packing's work, shared by every algorithm: sideways covers
   # them here, and test_skips_across_several_devices with groups (0, 1, 2, 3, 3)).
   @parameterized.parameters(
       *[('sideways', layout) for layout in
-        [(1, 1, 3), (2, 1, 3), (4, 1, 4), (8, 1, 8), (2, 1, 5), (2, 2, 4), (4, 2, 4)]],
+        [(1, 1, 3), (2, 1, 3), (4, 1, 4), (2, 1, 5), (2, 2, 4), (4, 2, 4)]],
       *[(algorithm, layout) for algorithm in ('bptt', 'gpipe') for layout in
         [(4, 1, 4), (4, 2, 4)]])
   def test_losses_params_and_optimizer_state(self, algorithm, layout):
