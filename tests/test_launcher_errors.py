@@ -8,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 from unittest import mock
+import warnings
 
 from absl import flags
 from absl.testing import absltest
@@ -142,10 +143,16 @@ class CommandLineTest(parameterized.TestCase):
   def test_bad_config_is_one_line_and_leaves_nothing(self, args, *expected):
     config = _parse_config([] if any(a.startswith('--config=') for a in args) else [_TINY],
                            args)
-    with self.assertRaises((checks.ConfigError, checks.FlagError, checks.InputError)) as err:
+    with warnings.catch_warnings(record=True) as warned, self.assertRaises(
+        (checks.ConfigError, checks.FlagError, checks.InputError)) as err:
+      warnings.simplefilter('always')
       train.train_and_evaluate(config, self.workdir)
     message = str(err.exception)
     self.assertLen(message.splitlines(), 1, message)
+    # The command line prints each warning of ours as a `warning:` line: none may come
+    # before the error, or it would not be the one line.
+    ours = [w for w in warned if w.filename.startswith(_REPO + os.sep)]
+    self.assertEqual([str(w.message) for w in ours], [])
     for text in expected:
       self.assertIn(text, message)
     self.assertFalse(os.path.exists(self.workdir))
