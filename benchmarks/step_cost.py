@@ -19,6 +19,12 @@ Records (ratios of times measured side by side in one process, medians of 5 roun
   (`dataset.cache`, after the first epoch) over rendering them, both with the trimmed drain.
 - `step_cost[loop_now/before]`: the loop with both (kept clips, trimmed drain) over the
   loop with neither: what the two buy a default run after its first epoch.
+- `step_cost[loop_frozen_kept/now]`: the loop with the frozen modules' outputs kept per
+  clip too (`frozen_cache_gb`, `sj.FrozenCache`: the step runs no frozen forward; the
+  batch's clips are hashed and their outputs stacked), every clip already kept (after the
+  first epoch), over the loop without them.
+- `step_cost[loop_frozen_first/now]`: the same cache in the first epoch, where every batch
+  is new: the frozen outputs computed on their own, then the step without them.
 """
 
 import contextlib
@@ -113,15 +119,21 @@ def step_cost(quick):
   ]
 
 
-def _loop(config, train, trainer, full_drain):
+def _loop(config, train, trainer, full_drain, fill=False):
   """One launcher loop iteration of `trainer` on `train`, compiled now (`full_drain`: K - 1
-  ticks)."""
-  batches, prep = builders.make_batches(config, train), builders.preprocess(config)
-  batch = prep(next(batches))
+  ticks), with the frozen modules' outputs kept per clip where `config.frozen_cache_gb`
+  says so (`fill`: one epoch's clips kept first)."""
+  batches, base = builders.make_batches(config, train), builders.preprocess(config)
+  batch = base(next(batches))
   state = [trainer.init(jax.random.PRNGKey(0), batch)]
+  keep = builders.frozen_cache(config, trainer, state[0].params)
+  prep = lambda b: keep(base(b))
+  batch = keep(batch)
   full = mock.patch.object(clk, 'drain_ticks', lambda k, frozen=(): k - 1)
   with full if full_drain else contextlib.nullcontext():
     jax.block_until_ready(trainer.step(state[0], batch))
+  for _ in range(len(train) // config.batch_size if fill else 0):
+    prep(next(batches))
 
   def iteration():
     state[0], metrics = trainer.step(state[0], prep(next(batches)))
@@ -130,19 +142,23 @@ def _loop(config, train, trainer, full_drain):
 
 
 def loop_cost(quick):
-  """The drain trim and the kept clips, side by side (medians of interleaved rounds)."""
+  """The drain trim, the kept clips and the kept frozen outputs, side by side (medians of
+  interleaved rounds)."""
   rounds, calls = (3, 4) if quick else (5, 16)
   config = default.get_config()
+  if quick:
+    config.dataset.num_clips = 128
   loops = {}
-  for name, cache, full_drain in (('before', False, True), ('trimmed', False, False),
-                                  ('now', True, False)):
-    config.dataset.cache = cache
+  for name, cache, full_drain, frozen_gb in (
+      ('before', False, True, 0.), ('trimmed', False, False, 0.), ('now', True, False, 0.),
+      ('frozen_kept', True, False, 4.), ('frozen_first', True, False, 1e-9)):
+    config.dataset.cache, config.frozen_cache_gb = cache, frozen_gb
     train, _ = builders.make_datasets(config)
     task, network = builders.make_task_and_network(config, train)
     trainer = builders.make_trainer(config, network, task, train.frame_shape)
-    loops[name] = _loop(config, train, trainer, full_drain)
     if cache:  # the steady state after the first epoch: every clip already kept
       train.get_batch(range(len(train)))
+    loops[name] = _loop(config, train, trainer, full_drain, fill=name == 'frozen_kept')
   seconds = {name: [] for name in loops}
   for _ in range(rounds):
     for name, fn in loops.items():
@@ -157,6 +173,10 @@ def loop_cost(quick):
        'unit': 'ratio of loop times', 'config': config},
       {'name': 'step_cost[loop_now/before]', 'value': med['now'] / med['before'],
        'unit': 'ratio of loop times', 'config': config},
+      {'name': 'step_cost[loop_frozen_kept/now]', 'value': med['frozen_kept'] / med['now'],
+       'unit': 'ratio of loop times (after the first epoch)', 'config': config},
+      {'name': 'step_cost[loop_frozen_first/now]', 'value': med['frozen_first'] / med['now'],
+       'unit': 'ratio of loop times (first epoch)', 'config': config},
   ]
 
 

@@ -164,6 +164,22 @@ def preprocess(config):
   return center
 
 
+def frozen_cache(config, trainer, params):
+  """`batch -> batch` adding the frozen modules' outputs, kept per clip
+  (`sj.FrozenCache`, up to `frozen_cache_gb`); the identity where it is off or does not
+  apply (nothing frozen that a learning module reads, streams, placement, backprop,
+  gpipe). Prints one line when on."""
+  gigabytes = config.get('frozen_cache_gb', 0.)
+  if not gigabytes or getattr(trainer, 'frozen_values', None) is None:  # placed: none
+    return lambda batch: batch
+  cache = sj.FrozenCache(trainer, max_bytes=int(gigabytes * 2**30))
+  frozen = frozen_modules(config, trainer.network.num_modules)
+  which = f'modules 1-{frozen[-1]}' if len(frozen) > 1 else 'module 1'
+  print(f"frozen {which}: outputs kept per clip, up to {gigabytes:g} GB "
+        '(--config.frozen_cache_gb=0: none)', flush=True)
+  return lambda batch: cache.attach(params, batch)
+
+
 def make_trainer(config, network, task, frame_shape=None, placed=True):
   """The engine's trainer; with stage_devices / data_devices > 1 (and `placed`) a placed
   trainer on a (stage, data) mesh, its modules grouped by `placement_groups`."""

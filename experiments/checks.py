@@ -158,6 +158,9 @@ def check_config(config):
   _choice(config, 'schedule', SCHEDULES)
   _int(config, 'warmup_steps', 0, 'warm-up steps')
   _positive_float(config, 'grad_clip', 'the clip norm (0: off)', allow_zero=True)
+  if get(config, 'frozen_cache_gb') is not None:
+    _positive_float(config, 'frozen_cache_gb', "the frozen modules' kept outputs in GB (0: "
+                    'off)', allow_zero=True)
   decay = get(config, 'ema_decay')
   if decay is not None and (isinstance(decay, bool) or not isinstance(decay, (int, float))
                             or not 0 <= decay < 1):

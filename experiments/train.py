@@ -257,6 +257,8 @@ def train_and_evaluate(config, workdir, *, config_file=None):
       state = (builders.from_checkpoint(trainer, restored.state, config,
                                         train_set.frame_shape)
                if restored else initial_state(config, trainer, train_set, batch))
+      keep = builders.frozen_cache(config, trainer, state.params)  # frozen modules' outputs
+      batch = keep(batch)
       compile_start = time.time()
       jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)
       if signals.received is not None and not restored:
@@ -276,7 +278,7 @@ def train_and_evaluate(config, workdir, *, config_file=None):
     loop = _Loop(config, workdir, store, log, trainer, network, test_set, batches, extra)
     loop.train_time += compile_s
     try:
-      state, final = loop.run(state, batch, prep, start_step, signals)
+      state, final = loop.run(state, batch, lambda b: keep(prep(b)), start_step, signals)
     finally:
       loop.close()
   return _finish(config, workdir, log, trainer, state, test_set,

@@ -17,7 +17,8 @@ from experiments import checks
 
 # Keys a rerun may change and still resume: they change how long and how often, not what.
 RESUMABLE_CHANGES = ('num_steps', 'log_every', 'eval_every', 'checkpoint_every',
-                     'keep_checkpoints', 'eval_clips', 'eval_raw', 'dataset.cache')
+                     'keep_checkpoints', 'eval_clips', 'eval_raw', 'dataset.cache',
+                     'frozen_cache_gb')
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 

@@ -2,6 +2,7 @@
 
 from sideways_jax.clock import drain_ticks
 from sideways_jax.engine import ALGORITHMS, Trainer, TrainState, build
+from sideways_jax.frozen_cache import FrozenCache
 from sideways_jax.placed import PlacedState, PlacedTrainer
 from sideways_jax.placement import Placement, make_mesh, place
 from sideways_jax.layers import Conv2D, conv2d

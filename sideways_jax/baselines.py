@@ -46,6 +46,7 @@ def bptt_step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   """The exact gradient of the mean loss of the clip through the unrolled frame clock."""
   state = start(clock, opts, state, batch)
   num_ticks, read = clk.tick_reader(batch)
+  clk.check_frozen_values(clock, batch, num_ticks)
   pipeline = jax.lax.stop_gradient(state.pipeline)
 
   def loss_fn(params):
@@ -213,7 +214,8 @@ def evaluate(clock: clk.Clock, algorithm: str, params, batch):
     frame = jax.ShapeDtypeStruct(
         (batch['frames'].shape[0],) + tuple(batch['frames'].shape[2:]), batch['frames'].dtype)
     buffers = clock.router.empty(frame, with_messages=False)
-    num_ticks, read = clk.tick_reader(batch)
+    num_ticks, read = clk.tick_reader(  # evaluation computes every module itself
+        {k: v for k, v in batch.items() if k != 'frozen_values'})
     _, records = clk.forward_clock(clock, params, buffers, jnp.zeros((), jnp.int32),
                                    num_ticks, read, record)
   mask = records.pop('mask')

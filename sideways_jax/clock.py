@@ -7,7 +7,7 @@ Both talk to the buffers through a router (routing.py on one device, placement.p
 devices), so the same code runs unplaced and placed.
 """
 
-from typing import Callable, Dict, NamedTuple, Sequence
+from typing import Callable, Dict, NamedTuple, Optional, Sequence
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +38,7 @@ class TickInput(NamedTuple):
   video_ids: jax.Array  # int32 [B]
   loss_on: jax.Array    # bool []: a new frame entered (False on drain ticks)
   index: jax.Array      # int32 []: frame index within the batch (held during drain)
+  frozen: Optional[Dict[int, jax.Array]] = None  # given outputs of frozen modules, or None
 
 
 def per_frame(batch, key):
@@ -50,7 +51,8 @@ def per_frame(batch, key):
 def tick_reader(batch, extra_ticks: int = 0):
   """Reads tick i's inputs from the batch-major arrays (no O(T) time-major copy). The
   `extra_ticks` after the last frame (drain) hold the last frame (same frame, same index)
-  and take no loss.
+  and take no loss. A batch's `frozen_values` ({k: [B, ticks, ...]}, `frozen_stream`) are
+  read at tick i itself.
 
   Returns:
     (number of ticks, read(i) -> TickInput).
@@ -58,13 +60,51 @@ def tick_reader(batch, extra_ticks: int = 0):
   frames = jnp.asarray(batch['frames'])
   num_frames = frames.shape[1]
   labels, video_ids = per_frame(batch, 'labels'), per_frame(batch, 'video_ids')
+  given = batch.get('frozen_values') if isinstance(batch, dict) else None
 
   def read(i):
     j = jnp.minimum(i, num_frames - 1)
-    take = lambda x: jax.lax.dynamic_index_in_dim(x, j, axis=1, keepdims=False)
-    return TickInput(take(frames), take(labels), take(video_ids), i < num_frames, j)
+    take = lambda x, t=j: jax.lax.dynamic_index_in_dim(x, t, axis=1, keepdims=False)
+    frozen = None if given is None else {k: take(v, i) for k, v in given.items()}
+    return TickInput(take(frames), take(labels), take(video_ids), i < num_frames, j, frozen)
 
   return num_frames + extra_ticks, read
+
+
+def given_modules(clock: 'Clock') -> tuple:
+  """The frozen modules whose outputs a learning module reads: those `frozen_stream`
+  gives. (A frozen module read only by frozen ones is not needed once theirs are given.)"""
+  return tuple(k for k in sorted(clock.frozen)
+               if any(c not in clock.frozen for c, _ in clock.graph.consumers(k)))
+
+
+def check_frozen_values(clock: 'Clock', batch, num_ticks: int):
+  """Raises a ValueError naming the problem when a batch's `frozen_values` do not fit."""
+  given = batch.get('frozen_values') if isinstance(batch, dict) else None
+  if given is None:
+    return
+  how = 'make them with trainer.frozen_values(params, batch), or leave the key out'
+  want = given_modules(clock)
+  if tuple(sorted(given)) != want:
+    raise ValueError(f"batch['frozen_values'] holds modules {tuple(sorted(given))}; this "
+                     f'network reads the frozen modules {want}: {how}.')
+  batch_size = batch['frames'].shape[0]
+  for k, v in given.items():
+    if tuple(v.shape[:2]) != (batch_size, num_ticks):
+      raise ValueError(f"batch['frozen_values'][{k}] has shape {tuple(v.shape)}; this step "
+                       f'runs {num_ticks} ticks on {batch_size} clips, so it needs '
+                       f'[{batch_size}, {num_ticks}, ...]: {how}.')
+
+
+def _frozen_value(clock: 'Clock', k: int, params, inputs, frozen_values):
+  """A frozen module's output this tick: given, or (when others are given and only frozen
+  modules read it) zeros, since nothing reads it; None: compute it."""
+  if frozen_values is None:
+    return None
+  if k in frozen_values:
+    return frozen_values[k]
+  shape = jax.eval_shape(clock.fns[k - 1], params, *(a.value for a in inputs))
+  return jnp.zeros(shape.shape, shape.dtype)
 
 
 def drain_ticks(num_modules: int, frozen=frozenset()) -> int:
@@ -132,15 +172,17 @@ def step_extras(trace, diagnostics: bool):
 
 
 def network_tick(clock: Clock, params: Dict[int, object], buffers, frame_act, targets,
-                 modules: Sequence[int]) -> Dict[int, sw.ModuleTick]:
+                 modules: Sequence[int], frozen_values=None) -> Dict[int, sw.ModuleTick]:
   """The Sideways tick of `modules`: each reads last tick's buffers, does its forward and
-  VJP at its current input, and returns its activation, gradient and messages."""
+  VJP at its current input, and returns its activation, gradient and messages.
+  `frozen_values`: frozen modules' outputs this tick, computed before (`frozen_stream`)."""
   ticks = {}
   top = clock.network.num_modules
   for k in modules:
     inputs = clock.router.read_inputs(buffers, k, frame_act)
     if k in clock.frozen:
-      ticks[k] = sw.frozen_tick(clock.fns[k - 1], params[k], inputs)
+      ticks[k] = sw.frozen_tick(clock.fns[k - 1], params[k], inputs,
+                                _frozen_value(clock, k, params[k], inputs, frozen_values))
       continue
     loss_terms = lambda a, targets=targets: clock.task.loss_terms(a, targets)
     fn, local_delta = clock.fns[k - 1], None
@@ -157,12 +199,16 @@ def network_tick(clock: Clock, params: Dict[int, object], buffers, frame_act, ta
 
 
 def forward_tick(clock: Clock, params: Dict[int, object], buffers, frame_act,
-                 modules: Sequence[int]) -> Dict[int, routing.Activation]:
-  """The forwards of `modules` this tick (in order: a delay-0 edge reads `current`)."""
+                 modules: Sequence[int], frozen_values=None) -> Dict[int, routing.Activation]:
+  """The forwards of `modules` this tick (in order: a delay-0 edge reads `current`).
+  `frozen_values`: frozen modules' outputs this tick, computed before (`frozen_stream`)."""
   current = {}
   for k in modules:
     inputs = clock.router.read_inputs(buffers, k, frame_act, current)
-    value = clock.fns[k - 1](params[k], *[a.value for a in inputs])
+    value = (_frozen_value(clock, k, params[k], inputs, frozen_values)
+             if k in clock.frozen else None)
+    if value is None:
+      value = clock.fns[k - 1](params[k], *[a.value for a in inputs])
     current[k] = sw.merge_metadata(inputs, value)
   return current
 
@@ -203,8 +249,40 @@ def forward_clock(clock: Clock, params, buffers, first_index, num_ticks: int, re
                                          valid)
     targets = targets_for(clock.history, clock.router.past_frames(buffers), frame_act,
                           x.loss_on)
-    acts = forward_tick(clock, params, buffers, frame_act, modules)
+    acts = forward_tick(clock, params, buffers, frame_act, modules, x.frozen)
     buffers = clock.router.route(buffers, frame_act, acts)
     return buffers, record(acts[clock.network.num_modules], targets)
 
   return jax.lax.scan(body, buffers, jnp.arange(num_ticks, dtype=jnp.int32))
+
+
+def frozen_stream(clock: Clock, params, batch, extra_ticks: int = 0):
+  """The outputs, at every tick, of the frozen modules a learning module reads, for a clip
+  run from empty buffers: {k: [B, ticks, ...]} (`given_modules`; `extra_ticks` as in
+  `tick_reader`).
+
+  Frozen modules never change and read only the input and each other, so on a clip that
+  starts from empty buffers (`reset`) their outputs depend on the clip alone: a batch that
+  carries them as `frozen_values` gets the same step without their forwards (the
+  launcher keeps them per clip, `experiments` `frozen_cache_gb`). The same ticks as the
+  step's clock: the same reads, the same values."""
+  num_modules = clock.network.num_modules
+  frozen = tuple(sorted(clock.frozen))
+  params = dict(zip(range(1, num_modules + 1), params))
+  frames = jnp.asarray(batch['frames'])
+  frame = jax.ShapeDtypeStruct((frames.shape[0],) + tuple(frames.shape[2:]), frames.dtype)
+  num_ticks, read = tick_reader({k: batch[k] for k in ('frames', 'labels', 'video_ids')},
+                                extra_ticks)
+  given = given_modules(clock)
+
+  def body(buffers, i):
+    x = read(i)
+    frame_act = routing.frame_activation(x.frame, x.index, x.labels, x.video_ids)
+    acts = forward_tick(clock, params, buffers, frame_act, frozen)
+    acts.update({k: routing.entry(buffers.acts[k - 1], 0)  # unread by frozen modules
+                 for k in range(len(frozen) + 1, num_modules + 1)})
+    return clock.router.route(buffers, frame_act, acts), {k: acts[k].value for k in given}
+
+  _, values = jax.lax.scan(body, clock.router.empty(frame, False),
+                           jnp.arange(num_ticks, dtype=jnp.int32))
+  return {k: jnp.swapaxes(v, 0, 1) for k, v in values.items()}

@@ -44,6 +44,11 @@ class Trainer(NamedTuple):
   update_every: Union[int, str]
   reset: bool
   drain: bool
+  # (params, batch) -> {k: [B, ticks, ...]}: the frozen modules' outputs a learning module
+  # reads, at every tick of the step's clip; a batch carrying them as `frozen_values` gets
+  # the same step without their forwards. None where it does not apply (no frozen module
+  # read by a learning one, streams, backprop, gpipe, placement).
+  frozen_values: Optional[Callable] = None
 
 
 def check_output(network: Network, task, frame):
@@ -109,7 +114,11 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
     frozen: the lowest modules (1..m) held at their initial parameters: they only run
       forward, no gradient is computed for them, and they never step (their optimizer
       state stays untouched). Under Sideways on fast motion the gradients of the lowest
-      modules are many frames stale (docs/RESULTS.md); this is how to hold them.
+      modules are many frames stale (docs/RESULTS.md); this is how to hold them. On clips
+      (reset) their outputs depend on the clip alone: `trainer.frozen_values(params,
+      batch)` computes them, and a batch carrying them as `batch['frozen_values']` gets
+      the same step (sideways, bptt; one device) without running them, so a clip seen
+      again need not pay for them (the launcher's `frozen_cache_gb`).
 
   Returns:
     A `Trainer` whose `init`, `step` and `evaluate` are jitted and pure: `step` checks a
@@ -207,7 +216,13 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                            update_every=update_every)
     return trainer._replace(step=checking_labels(trainer.step, task, 1),
                             evaluate=checking_labels(trainer.evaluate, task, 1))
+  frozen_values = None
+  if with_pipeline and reset and clk.given_modules(clock):
+    extra = clk.drain_ticks(network.num_modules, clock.frozen) if (
+        drain and algorithm == 'sideways') else 0
+    frozen_values = jax.jit(lambda params, batch: clk.frozen_stream(clock, params, batch,
+                                                                    extra))
   return Trainer(init=jax.jit(init), step=checking_labels(step, task, 1),
                  evaluate=checking_labels(evaluate, task, 1),
                  network=network, task=task, algorithm=algorithm, update_every=update_every,
-                 reset=reset, drain=drain)
+                 reset=reset, drain=drain, frozen_values=frozen_values)

@@ -544,6 +544,9 @@ def build(network, task, opts: Options, graph, history, placement: Placement, *,
   checked = set()
 
   def prepare(state: PlacedState, batch):
+    if isinstance(batch, dict) and 'frozen_values' in batch:
+      raise ValueError("batch['frozen_values'] is a one-device speed-up: the placed engine "
+                       'runs the frozen modules on their own stage. Leave the key out.')
     frame_shape, dtype = local_frame(batch)
     plan = plan_for(frame_shape, dtype)
     for key, size in plan.param_sizes.items():

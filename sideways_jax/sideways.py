@@ -141,11 +141,13 @@ def module_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
                     head if local_delta is not None else None)
 
 
-def frozen_tick(apply_fn: Callable, params, inputs: Sequence[Activation]) -> ModuleTick:
+def frozen_tick(apply_fn: Callable, params, inputs: Sequence[Activation],
+                value=None) -> ModuleTick:
   """A frozen module's tick: its forward only. It takes no step, so it needs no gradient,
   and nothing below it trains (frozen modules are the lowest ones), so it sends none: its
-  messages are invalid zeros."""
-  out = apply_fn(params, *(a.value for a in inputs))
+  messages are invalid zeros. `value`, when given, is its output, computed before
+  (`clock.frozen_stream`): the forward is then not run."""
+  out = apply_fn(params, *(a.value for a in inputs)) if value is None else value
   activation = merge_metadata(inputs, out)
   messages = tuple(no_message(a.value) for a in inputs)
   return ModuleTick(activation, jax.tree.map(jnp.zeros_like, params), jnp.array(False),

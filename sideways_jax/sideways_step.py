@@ -33,7 +33,7 @@ def sideways_compute(clock: clk.Clock, modules, params, buffers, x: clk.TickInpu
   frame_act = routing.frame_activation(x.frame, first_frame + x.index, x.labels, x.video_ids)
   targets = clk.targets_for(clock.history, clock.router.past_frames(buffers), frame_act,
                             x.loss_on)
-  ticks = clk.network_tick(clock, params, buffers, frame_act, targets, modules)
+  ticks = clk.network_tick(clock, params, buffers, frame_act, targets, modules, x.frozen)
   buffers = clock.router.route(buffers, frame_act, {k: t.activation for k, t in ticks.items()},
                                {k: t.messages for k, t in ticks.items()})
   top = ticks.get(clock.network.num_modules)
@@ -61,6 +61,7 @@ def step(clock: clk.Clock, opts: Options, state: TrainState, batch):
   modules = tuple(range(1, num_modules + 1))
   num_ticks, read = clk.tick_reader(
       batch, clk.drain_ticks(num_modules, clock.frozen) if opts.drain else 0)
+  clk.check_frozen_values(clock, batch, num_ticks)
   first_frame = state.clock
 
   def tick_fn(params, opt_state, buffers, window, tick, i):

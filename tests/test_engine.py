@@ -545,6 +545,53 @@ class FrozenTest(parameterized.TestCase):
     self.assertFalse(bool(message.valid))
     chex.assert_trees_all_equal(message.value, jnp.zeros_like(message.value))
 
+  @parameterized.parameters(('sideways', 'input', 1), ('sideways', 'input+1>-1', 'clip'),
+                            ('sideways', 'none', 4), ('bptt', 'input+1>-1', 'clip'))
+  def test_given_frozen_outputs_give_the_same_step(self, algorithm, skips, update_every):
+    # trainer.frozen_values computes the frozen modules' outputs that a learning module
+    # reads (module 2's; module 1's too when it skips to the top) at every tick of the
+    # clip, drain included; a batch carrying them gets the same step, and the compiled step
+    # runs no frozen forward (4 convs fewer: modules 1-2 at 6 + 2 ticks, unrolled or not,
+    # count once each in the scan body: 2 fewer).
+    net = conv_net(5, skips)
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(2), (2, 6, 5, 5, 4)))
+    trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), frozen=(1, 2),
+                       algorithm=algorithm, update_every=update_every)
+    a = b = trainer.init(jax.random.PRNGKey(0), batch)
+    for _ in range(2):
+      given = trainer.frozen_values(b.params, batch)
+      a, ma = trainer.step(a, batch)
+      b, mb = trainer.step(b, {**batch, 'frozen_values': given})
+      chex.assert_trees_all_close(mb, ma, atol=1e-6)
+    self.assertEqual(sorted(given), [1, 2] if '1>-1' in skips else [2])
+    ticks = 6 + (2 if algorithm == 'sideways' else 0)
+    self.assertEqual(given[2].shape[:2], (2, ticks))
+    chex.assert_trees_all_close(b.params, a.params, atol=1e-6)
+    chex.assert_trees_all_close(b.opt_state, a.opt_state, atol=1e-6)
+    chex.assert_trees_all_equal(b.params[:2], a.params[:2])
+
+    def convs(batch):
+      hlo = trainer.step.lower(a, batch).compile().as_text()
+      return len(re.findall(r' convolution\(', hlo))
+    self.assertEqual(convs(batch) - convs({**batch, 'frozen_values': given}), 2)
+
+  def test_given_frozen_outputs_must_fit(self):
+    net = conv_net(4, 'input')
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(0), (2, 5, 5, 5, 4)))
+    trainer = sj.build(net, optax.sgd(0.1), sj.Classification(3), frozen=(1, 2))
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    given = trainer.frozen_values(state.params, batch)
+    self.assertEqual(given[2].shape[:2], (2, 5 + 1))  # K - 1 - 2 = 1 drain tick
+    with self.assertRaisesRegex(ValueError, r'holds modules \(1, 2\).*frozen modules \(2,\)'):
+      trainer.step(state, {**batch, 'frozen_values': {1: given[2], 2: given[2]}})
+    with self.assertRaisesRegex(ValueError, r'runs 6 ticks on 2 clips.*\[2, 6, \.\.\.\]'):
+      trainer.step(state, {**batch, 'frozen_values': {2: given[2][:, :5]}})
+    for kwargs in ({}, {'stream': True}, {'frozen': (1, 2), 'algorithm': 'backprop'}):
+      other = sj.build(net, optax.sgd(0.1), sj.Classification(3), **kwargs)
+      self.assertIsNone(other.frozen_values, kwargs)  # nothing frozen, or no clip to key on
+    self.assertIsNotNone(sj.build(net, optax.sgd(0.1), sj.Classification(3), frozen=(1,),
+                                  algorithm='bptt').frozen_values)
+
   @parameterized.parameters((2,), (0,), (1, 2, 3))
   def test_frozen_must_be_the_lowest_modules(self, *frozen):
     with self.assertRaisesRegex(ValueError, 'lowest'):

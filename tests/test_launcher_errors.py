@@ -101,6 +101,8 @@ class CommandLineTest(parameterized.TestCase):
       ('eval_every_0', ['--config.eval_every=0'], 'eval_every=0', '>= 1'),
       ('eval_clips_0', ['--config.eval_clips=0'], 'eval_clips=0', '>= 1'),
       ('ema_decay_1', ['--config.ema_decay=1.0'], 'ema_decay=1.0', '[0, 1)'),
+      ('frozen_cache_negative', ['--config.frozen_cache_gb=-1'], 'frozen_cache_gb=-1.0',
+       '>= 0'),
       ('too_many_devices', ['--config.stage_devices=64'], 'stage_devices=64',
        'devices, but there are'),
       ('batch_over_data', ['--config.data_devices=3'], 'batch_size=2',

@@ -255,6 +255,16 @@ class BadPlacementTest(parameterized.TestCase):
     with self.assertRaisesRegex(ValueError, 'consecutive from 0 to 1'):
       sj.place(conv_net(3), sj.make_mesh(2, 1), groups=(0, 1, 0))
 
+  def test_given_frozen_outputs_are_one_device_only(self):
+    net = conv_net(3)
+    trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), frozen=(1,),
+                       placement=sj.place(net, sj.make_mesh(2, 1), groups=(0, 0, 1)))
+    self.assertFalse(hasattr(trainer, 'frozen_values'))
+    batch = clip_batch()
+    state = trainer.init(jax.random.PRNGKey(0), batch)
+    with self.assertRaisesRegex(ValueError, "frozen_values.*one-device.*Leave the key out"):
+      trainer.step(state, {**batch, 'frozen_values': {1: batch['frames']}})
+
   def test_backprop_cannot_be_placed(self):
     net = conv_net(3)
     with self.assertRaisesRegex(ValueError, 'gpipe'):

@@ -208,6 +208,25 @@ class TrainTest(TmpDirs):
     train.train_and_evaluate(tiny(), workdir)
     self.assertEqual(final_state(workdir, tiny()).step, 4)
 
+  def test_kept_frozen_outputs_give_the_same_run(self):
+    # Module 1 frozen (module 2 reads it): 12 steps of 2 over 16 clips, so the second epoch
+    # reads every clip's kept outputs. The same records and final state as computing them.
+    kept, computed = self.tmpdir(), self.tmpdir()
+    config = lambda **kw: tiny(num_steps=12, module_lr_scales='0', eval_every=6,
+                               checkpoint_every=12, **kw)
+    with mock.patch.object(sj.FrozenCache, 'attach', autospec=True,
+                           side_effect=sj.FrozenCache.attach) as attach:
+      train.train_and_evaluate(config(), kept)
+    self.assertEqual(attach.call_count, 12)
+    cache = attach.call_args[0][0]
+    self.assertEqual((cache.misses, cache.hits, len(cache)), (8, 4, 16))
+    with mock.patch.object(sj.FrozenCache, 'attach') as unused:
+      train.train_and_evaluate(config(frozen_cache_gb=0.), computed)
+    unused.assert_not_called()
+    self.assertEqual(without_timing(records(kept)), without_timing(records(computed)))
+    assert_same_leaves(self, final_state(kept, config()).state,
+                       final_state(computed, config()).state)
+
   def test_ema_evaluates_the_average_and_leaves_training_alone(self):
     plain, averaged = self.tmpdir(), self.tmpdir()
     base = train.train_and_evaluate(tiny(), plain)
