@@ -7,8 +7,11 @@ Frozen modules (`sj.build(..., frozen=(1, 2))`) never change, and on clips (the 
 emptied at every call) their outputs depend on the clip alone: `trainer.frozen_values`
 computes them at every tick, and a batch carrying them as `frozen_values` gets the same
 step without their forwards. A run draws each clip many times (the launcher's default:
-8192 clips, 3000 steps of 16, each clip about 6 times), so keeping them pays for the
-forwards of the frozen modules once per clip instead of once per draw.
+8192 clips, 4000 steps of 16, each clip about 8 times), so keeping them pays for the
+forwards of the frozen modules once per clip instead of once per draw. The cache keeps
+each clip's outputs apart from its batch, so it assumes per-example modules (no batch
+statistics, as in every model of `sideways_jax.models`); `trainer.frozen_values` itself
+holds for any module.
 
 Clips are keyed by a hash of their frames (SHA-256 of the bytes, shape and dtype), so a
 clip that changes between draws (augmentation) is a new entry, never a stale one; the
