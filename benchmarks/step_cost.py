@@ -126,7 +126,7 @@ def _loop(config, train, trainer, full_drain, fill=False):
   batches, base = builders.make_batches(config, train), builders.preprocess(config)
   batch = base(next(batches))
   state = [trainer.init(jax.random.PRNGKey(0), batch)]
-  keep = builders.frozen_cache(config, trainer, state[0].params)
+  keep = builders.frozen_cache(config, trainer, state[0].params, train)
   prep = lambda b: keep(base(b))
   batch = keep(batch)
   full = mock.patch.object(clk, 'drain_ticks', lambda k, frozen=(): k - 1)

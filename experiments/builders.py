@@ -164,13 +164,15 @@ def preprocess(config):
   return center
 
 
-def frozen_cache(config, trainer, params):
+def frozen_cache(config, trainer, params, dataset):
   """`batch -> batch` adding the frozen modules' outputs, kept per clip
   (`sj.FrozenCache`, up to `frozen_cache_gb`); the identity where it is off or does not
-  apply (nothing frozen that a learning module reads, streams, placement, backprop,
-  gpipe). Prints one line when on."""
+  apply: nothing frozen that a learning module reads, streams, placement, backprop, gpipe,
+  and datasets read from files, whose clips may change between epochs (random crops,
+  flips: every draw a new entry, so the cache would only cost). Prints one line when on."""
   gigabytes = config.get('frozen_cache_gb', 0.)
-  if not gigabytes or getattr(trainer, 'frozen_values', None) is None:  # placed: none
+  if (not gigabytes or getattr(trainer, 'frozen_values', None) is None  # placed: none
+      or not hasattr(dataset, 'keep_rendered')):  # the embedded sets: the same clips
     return lambda batch: batch
   cache = sj.FrozenCache(trainer, max_bytes=int(gigabytes * 2**30))
   frozen = frozen_modules(config, trainer.network.num_modules)

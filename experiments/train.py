@@ -257,7 +257,7 @@ def train_and_evaluate(config, workdir, *, config_file=None):
       state = (builders.from_checkpoint(trainer, restored.state, config,
                                         train_set.frame_shape)
                if restored else initial_state(config, trainer, train_set, batch))
-      keep = builders.frozen_cache(config, trainer, state.params)  # frozen modules' outputs
+      keep = builders.frozen_cache(config, trainer, state.params, train_set)  # frozen outputs
       batch = keep(batch)
       compile_start = time.time()
       jax.block_until_ready(trainer.step(state, batch))  # compile (result discarded)

@@ -246,6 +246,25 @@ class TrainTest(TmpDirs):
       self.assertFalse(np.asarray(a.pipeline.acts[0].value).any())
       self.assertTrue(np.asarray(b.pipeline.acts[0].value).any())
 
+  def test_frozen_outputs_are_kept_for_the_embedded_sets_only(self):
+    # A file dataset may change a clip every epoch (crops, flips), so every draw would be a
+    # new entry: the launcher keeps none there.
+    config = tiny(module_lr_scales='0')
+    train_set, _ = builders.make_datasets(config)
+    task, network = builders.make_task_and_network(config, train_set)
+    trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
+    batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
+    params = trainer.init(jax.random.PRNGKey(0), batch).params
+    self.assertIn('frozen_values', builders.frozen_cache(config, trainer, params,
+                                                         train_set)(batch))
+
+    class FromFiles:  # a dataset without keep_rendered, as the file loaders are
+      pass
+    for off in ((config, FromFiles()), (tiny(module_lr_scales='0', frozen_cache_gb=0.),
+                                        train_set)):
+      self.assertNotIn('frozen_values', builders.frozen_cache(off[0], trainer, params,
+                                                              off[1])(batch))
+
   def test_ema_evaluates_the_average_and_leaves_training_alone(self):
     plain, averaged = self.tmpdir(), self.tmpdir()
     base = train.train_and_evaluate(tiny(), plain)

@@ -114,7 +114,8 @@ def _base():
   # A run folder whose frozen modules' parameters replace their random init ('' = none).
   config.init_from = ''
   # Keep the frozen modules' outputs per clip (up to this many GB): a clip drawn again skips
-  # their forwards; the same numbers (sj.FrozenCache). 0: compute them at every draw.
+  # their forwards; the same numbers (sj.FrozenCache). Embedded sets only (a file dataset
+  # may change a clip per epoch). 0: compute them at every draw.
   config.frozen_cache_gb = 4.0
   config.stage_devices = 1         # devices along the network (one module group each)
   config.data_devices = 1          # devices along the batch

@@ -88,7 +88,8 @@ KEYS = {
                  "their parameters, which they keep; '': random init",
     'frozen_cache_gb': "keep the frozen modules' outputs per clip, up to this many GB, so a "
                        'clip drawn again skips their forwards (the same numbers: '
-                       'sj.FrozenCache; one device, clips, sideways or bptt); 0: off',
+                       'sj.FrozenCache; one device, clips, sideways or bptt, the embedded '
+                       'sets: file datasets may change a clip per epoch); 0: off',
     'stage_devices': 'devices along the network: consecutive groups of modules, one per '
                      'device (on CPU: XLA_FLAGS=--xla_force_host_platform_device_count=N)',
     'data_devices': 'devices along the batch: the batch is split, gradients summed over '
