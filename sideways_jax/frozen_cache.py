@@ -58,7 +58,7 @@ class FrozenCache:
     self._compute = trainer.frozen_values
     self.max_bytes = int(max_bytes)
     self._entries = {}
-    self._params_key = self._num_frozen = None
+    self._params_key = self._num_frozen = self._leaves = None
     self.bytes = self.hits = self.misses = 0
 
   def __len__(self):
@@ -70,9 +70,15 @@ class FrozenCache:
     cache)."""
     if self._num_frozen is None:  # modules 1..m are frozen, and m + 1 (learning) reads m
       self._num_frozen = max(jax.eval_shape(self._compute, params, batch))
-    params_key = _digest(*jax.tree.leaves(jax.device_get(params[:self._num_frozen])))
-    if params_key != self._params_key:
-      self._entries, self.bytes, self._params_key = {}, 0, params_key
+    leaves = jax.tree.leaves(params[:self._num_frozen])
+    if not (self._leaves is not None and len(leaves) == len(self._leaves) and all(
+        isinstance(a, jax.Array) and a is b for a, b in zip(leaves, self._leaves))):
+      # new parameter arrays (jax arrays are immutable: the same objects, the same values,
+      # so the launcher's loop hashes them once, not at every step)
+      params_key = _digest(*jax.device_get(leaves))
+      if params_key != self._params_key:
+        self._entries, self.bytes, self._params_key = {}, 0, params_key
+      self._leaves = leaves
     keys = [_digest(clip) for clip in np.asarray(batch['frames'])]
     if all(key in self._entries for key in keys):
       self.hits += 1
