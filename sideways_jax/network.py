@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import numpy as np
 
 KINDS = ('fresh', 'aligned')
-COMBINES = ('sum', 'mean', 'project')
+COMBINES = ('sum', 'mean', 'project', 'bilinear')
 
 
 class SkipEdge(NamedTuple):
@@ -118,7 +118,8 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   (module J, 0 the input, into module K). KIND: fresh (default) or aligned, optionally
   '-N' frames older ('0>5:fresh-1': the top reads x[t-1]; 'input:aligned-2': each module
   also reads the input two frames before its main input's frame). COMBINE: project
-  (default; identity when shapes already match), sum or mean. Patterns join with '+', each with its
+  (default; identity when shapes already match), sum, mean, or bilinear
+  (proj(s) + main * proj'(s): adds the product of the two inputs). Patterns join with '+', each with its
   own kind and rule: 'input+to_top', '1>4+0>5:aligned'; an edge named twice is kept once
   (the first spelling wins). Negative numbers count from the top: '1>-1' feeds module 1
   into the top module.
@@ -206,14 +207,15 @@ def resize_spatial(x, height, width, label):
                    '(one does not divide the other).')
 
 
-def _project(x, shape, name):
-  """Learned projection of a skip input `x` to `shape` (batch dim included)."""
-  if x.shape == shape:
+def _project(x, shape, name, always=False):
+  """Learned projection of a skip input `x` to `shape` (batch dim included); the identity
+  when the shapes match, unless `always` (then a 1x1 conv or a linear map even so)."""
+  if x.shape == shape and not always:
     return x
   with hk.experimental.name_scope(name):
     if len(shape) == 4 and x.ndim == 4:
       x = resize_spatial(x, shape[1], shape[2], name)
-      if x.shape[-1] != shape[-1]:
+      if x.shape[-1] != shape[-1] or always:
         x = _Pointwise(shape[-1], name='proj')(x)
       return x
     flat = hk.Linear(int(np.prod(shape[1:])), name='proj')(x.reshape(x.shape[0], -1))
@@ -228,7 +230,13 @@ def _combine(main, skips, edges, module_name):
   parts = [main]
   for edge, s in zip(edges, skips):
     label = f'{module_name}: skip {edge.source}->{edge.target}'
-    if edge.combine == 'project':
+    if edge.combine == 'bilinear':
+      # proj(s) + main * proj'(s): the product lets a module compare its two frames
+      # multiplicatively (like a motion-energy unit), which a sum followed by a ReLU does
+      # only roughly.
+      gate = _project(s, main.shape, name=f'skip_from_{edge.source}_gate', always=True)
+      s = _project(s, main.shape, name=f'skip_from_{edge.source}') + main * gate
+    elif edge.combine == 'project':
       s = _project(s, main.shape, name=f'skip_from_{edge.source}')
     elif s.shape != main.shape:
       raise ValueError(f'{label} ({edge.combine}): skip input shape {s.shape} differs from '

@@ -45,13 +45,13 @@ def conv_relu_pool(params, x):
   return y.reshape(b, h // 2, 2, w // 2, 2, c).max(axis=(2, 4))
 
 
-def project(params, source, x, shape):
+def project(params, source, x, shape, scope=None, always=False):
   """A skip input `x` from `source` brought to the main input's `shape`: average-pooled
   or repeated by an integer factor, then a 1x1 conv (params['skip_from_J/proj']) when the
-  channels differ; vectors through a linear map of the flattened input."""
-  if x.shape == tuple(shape):
+  channels differ (or `always`); vectors through a linear map of the flattened input."""
+  if x.shape == tuple(shape) and not always:
     return x
-  p = params.get(f'skip_from_{source}/proj')
+  p = params.get(f'{scope or f"skip_from_{source}"}/proj')
   if x.ndim == 4 and len(shape) == 4:
     b, h, w, c = x.shape
     th, tw = shape[1:3]
@@ -59,10 +59,23 @@ def project(params, source, x, shape):
       x = x.reshape(b, th, h // th, tw, w // tw, c).mean(axis=(2, 4))
     else:
       x = jnp.repeat(jnp.repeat(x, th // h, axis=1), tw // w, axis=2)
-    if c != shape[-1]:
+    if c != shape[-1] or always:
       x = jnp.einsum('bhwc,cd->bhwd', x, p['w'][0, 0]) + p['b']
     return x
   return (x.reshape(x.shape[0], -1) @ p['w'] + p['b']).reshape(shape)
+
+
+def combine_one(params, rule, source, x, main):
+  """One skip input's term of C_k: x ('sum'), its projection ('project'), or
+  proj(x) + main * proj_gate(x) ('bilinear', the gate always a learned map)."""
+  if rule == 'sum':
+    return x
+  projected = project(params, source, x, main.shape)
+  if rule == 'project':
+    return projected
+  assert rule == 'bilinear', rule
+  gate = project(params, source, x, main.shape, scope=f'skip_from_{source}_gate', always=True)
+  return projected + main * gate
 
 
 def mean_linear(params, x):
@@ -104,8 +117,8 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
 
   Args:
     bodies: K functions (module params, u) -> a_k.
-    skips: [(source, target, kind[, combine[, older]])]; combine 'sum' (default) or
-      'project'; older: ticks of delay beyond the kind's (default 0).
+    skips: [(source, target, kind[, combine[, older]])]; combine 'sum' (default),
+      'project' or 'bilinear'; older: ticks of delay beyond the kind's (default 0).
     params: K Haiku param dicts.
     frames [B, T, H, W, C], labels [B, T], video_ids [B, T] (numpy).
 
@@ -148,7 +161,7 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
 
       def fwd(p, xs, body=body, sources=sources, k=k):  # C_k (sum / project), then H_k
         main = xs[0]
-        parts = [project(p, j, x, main.shape) if combine[(j, k)] == 'project' else x
+        parts = [combine_one(p, combine[(j, k)], j, x, main)
                  for j, x in zip(sources[1:], xs[1:])]
         return body(p, sum(parts, main))
       if u_valid:  # forward at u_k[t] (an invalid output is never used)

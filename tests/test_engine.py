@@ -632,6 +632,23 @@ class BadInputTest(parameterized.TestCase):
     self.assertEqual(sj.skip_pattern('0>2:fresh-1:sum', 3),
                      (sj.SkipEdge(0, 2, 'fresh', 'sum', 1),))
 
+  def test_bilinear_combine_adds_the_product_of_its_inputs(self):
+    self.assertEqual(sj.skip_pattern('1>-1:fresh-8:bilinear', 4),
+                     (sj.SkipEdge(1, 4, 'fresh', 'bilinear', 8),))
+    # Module 3 reads module 2 (main) and module 1 (skip), both 2x2x3: equal shapes, so the
+    # skip's plain projection is the identity and only its gate has parameters.
+    net = sj.Network(modules=(lambda x: x + 1., lambda x: x * 2., lambda x: x),
+                     skips=[sj.SkipEdge(1, 3, 'fresh', 'bilinear')])
+    x = jnp.arange(12.).reshape(1, 2, 2, 3)
+    params = net.init(jax.random.PRNGKey(0), x)
+    gate = params[2]['skip_from_1_gate/proj']
+    self.assertEqual(sorted(params[2]), ['skip_from_1_gate/proj'])
+    main, skip = x * 2., x + 1.   # stand-ins for module 2's and module 1's outputs
+    got = net.apply_fns()[2](params[2], main, skip)
+    want = main + skip + main * (jnp.einsum('bhwc,cd->bhwd', skip, gate['w'][0, 0]) + gate['b'])
+    chex.assert_trees_all_close(got, want, atol=1e-6)
+    self.assertFalse(np.allclose(got, main + skip))
+
   def test_input_below_top_is_legal_for_prediction(self):
     self.assertEqual(sj.skip_pattern('input_below_top', 5),
                      tuple(sj.SkipEdge(0, k) for k in (2, 3, 4)))

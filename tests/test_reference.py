@@ -42,8 +42,11 @@ CASES = {
     # skips into 3 and 4 change channels (4 -> 5), each message from its own slot.
     'k4_project': (4, ((0, 3, 'fresh', 'project'), (1, 3, 'aligned', 'project'),
                        (1, 4, 'fresh', 'project'))),
+    # The bilinear rule: proj(s) + main * proj'(s), across differing shapes (0 -> 3, pooled
+    # and 3 -> 5 channels) and equal ones (2 -> 4: the gate's 1x1 conv is kept even so).
+    'k4_bilinear': (4, ((0, 3, 'fresh', 'bilinear'), (2, 4, 'fresh', 'bilinear'))),
 }
-POOLED = {'k4_project': (4, 5, 5)}  # per conv module: channels (module 1 also pools)
+POOLED = {'k4_project': (4, 5, 5), 'k4_bilinear': (4, 5, 5)}  # per conv module: channels (module 1 also pools)
 
 
 def engine_network(case):
