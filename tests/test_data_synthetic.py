@@ -9,12 +9,10 @@ statistical (chance +- 3 sigma) on fixed seeds, so they are deterministic.
 import functools
 
 from absl.testing import parameterized
-import jax
-import jax.numpy as jnp
 import numpy as np
-import optax
 import pytest
 
+from sideways_jax.data import controls
 from sideways_jax.data import digits
 from sideways_jax.data import get_dataset
 from sideways_jax.data import synthetic
@@ -23,100 +21,6 @@ NUM_TRAIN, NUM_TEST = 512, 1500
 
 
 # ----------------------------------------------------------------------------- helpers
-
-
-def _fit_predict(xtr, ytr, xte, num_classes, *, hidden=0, steps=300, l2=1e-3):
-  """Trains softmax regression (or a 1-hidden-layer MLP) full-batch with Adam; predicts xte."""
-  mu, sd = xtr.mean(0), xtr.std(0) + 1e-6
-  xtr = jnp.asarray((xtr - mu) / sd, jnp.float32)
-  xte = jnp.asarray((xte - mu) / sd, jnp.float32)
-  d = xtr.shape[1]
-  k1, k2 = jax.random.split(jax.random.PRNGKey(0))
-  if hidden:
-    params = dict(w1=jax.random.normal(k1, (d, hidden)) / np.sqrt(d), b1=jnp.zeros(hidden),
-                  w=jax.random.normal(k2, (hidden, num_classes)) / np.sqrt(hidden),
-                  b=jnp.zeros(num_classes))
-  else:
-    params = dict(w=jnp.zeros((d, num_classes)), b=jnp.zeros(num_classes))
-
-  def logits(p, x):
-    if hidden:
-      x = jax.nn.relu(x @ p['w1'] + p['b1'])
-    return x @ p['w'] + p['b']
-
-  def loss(p):
-    ce = optax.softmax_cross_entropy_with_integer_labels(logits(p, xtr), jnp.asarray(ytr))
-    return ce.mean() + l2 * sum(jnp.sum(v**2) for n, v in p.items() if n.startswith('w'))
-
-  opt = optax.adam(3e-3 if hidden else 1e-2)
-
-  @jax.jit
-  def train(p):
-    def body(carry, _):
-      p, s = carry
-      u, s = opt.update(jax.grad(loss)(p), s)
-      return (optax.apply_updates(p, u), s), None
-    (p, _), _ = jax.lax.scan(body, (p, opt.init(p)), None, length=steps)
-    return p
-
-  params = train(params)
-  return (np.asarray(jnp.argmax(logits(params, xtr), -1)),
-          np.asarray(jnp.argmax(logits(params, xte), -1)))
-
-
-def _chance_band(num_classes, n):
-  p = 1.0 / num_classes
-  return p, 3 * np.sqrt(p * (1 - p) / n)
-
-
-def _frame_features(f):
-  """Raw pixels, the translation-invariant log amplitude spectrum and simple statistics."""
-  spec = np.log(np.abs(np.fft.rfft2(f, axes=(1, 2))) + 1e-3)
-  stats = np.concatenate([f.mean((1, 2)), f.std((1, 2))], -1)
-  return np.concatenate([f.reshape(len(f), -1), spec.reshape(len(f), -1), stats], -1)
-
-
-def _pair_features(a, b):
-  """Normalised cross-spectrum at low frequencies (shift) and spectral energy ratios (scale)."""
-  fa, fb = np.fft.fft2(a, axes=(1, 2)), np.fft.fft2(b, axes=(1, 2))
-  cross = (np.conj(fa) * fb).sum(-1)
-  pa, pb = (np.abs(fa)**2).sum(-1), (np.abs(fb)**2).sum(-1)
-  feats = []
-  for ky, kx in [(0, 1), (1, 0), (1, 1), (1, -1), (0, 2), (2, 0)]:
-    c = cross[:, ky, kx] / (np.sqrt(pa[:, ky, kx] * pb[:, ky, kx]) + 1e-9)
-    feats += [c.real, c.imag]
-  fy, fx = np.meshgrid(np.fft.fftfreq(a.shape[1]), np.fft.fftfreq(a.shape[2]), indexing='ij')
-  rad = np.hypot(fy, fx)
-  for lo, hi in [(0.02, 0.1), (0.1, 0.2), (0.2, 0.35), (0.35, 0.8)]:
-    m = (rad > lo) & (rad <= hi)
-    feats.append(np.log(pb[:, m].sum(1) / pa[:, m].sum(1)))
-  return np.stack(feats, -1)
-
-
-def _clip_features(frames):
-  """Rotation-invariant features of the velocity sequence (phase correlation per step)."""
-  n, t, h, w, _ = frames.shape
-  background = np.median(np.moveaxis(frames, 1, -1), axis=-1)[:, None]
-  fg = frames - background
-  vs = []
-  for axis, size in ((3, w), (2, h)):  # the lowest Fourier coefficient along x, then y
-    wave = np.exp(-2j * np.pi * np.arange(size) / size).astype(np.complex64)
-    shape = [1] * 5
-    shape[axis] = size
-    coeff = (fg * wave.reshape(shape)).sum((2, 3))                   # [N, T, C]
-    cross = (np.conj(coeff[:, :-1]) * coeff[:, 1:]).sum(-1)
-    vs.append(-np.angle(cross) * size / (2 * np.pi))
-  v = np.stack(vs, -1)
-  s = np.linalg.norm(v, axis=-1) + 1e-6
-  norm = s[:, :-1] * s[:, 1:]
-  dot = (v[:, :-1] * v[:, 1:]).sum(-1) / norm
-  crs = (v[:, :-1, 0] * v[:, 1:, 1] - v[:, :-1, 1] * v[:, 1:, 0]) / norm
-  tc = np.arange(t - 1) - (t - 2) / 2
-  slope = (s * tc).sum(1) / (tc**2).sum() / s.mean(1)
-  ds = np.median(np.diff(s, axis=1), 1) / s.mean(1)
-  return np.stack([dot.mean(1), dot.min(1), dot.max(1), np.median(dot, 1), crs.mean(1),
-                   crs.min(1), crs.max(1), np.median(crs, 1), np.abs(crs).mean(1), slope, ds,
-                   s.mean(1), s.std(1) / s.mean(1)], -1)
 
 
 @functools.lru_cache(maxsize=None)
@@ -268,9 +172,9 @@ def test_single_frame_classifier_is_at_chance(level):
   fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level=level)
   xtr, _ = _random_frames(ftr, 4, seed=0)
   xte, _ = _random_frames(fte, 1, seed=1)
-  train_pred, pred = _fit_predict(_frame_features(xtr), np.repeat(ytr, 4),
-                                  _frame_features(xte), k)
-  p, band = _chance_band(k, NUM_TEST)
+  train_pred, pred = controls.fit_predict(controls.frame_features(xtr), np.repeat(ytr, 4),
+                                  controls.frame_features(xte), k)
+  p, band = controls.chance_band(k, NUM_TEST)
   print(f'{level}: single-frame accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
   assert (train_pred == np.repeat(ytr, 4)).mean() > 0.9  # it had the capacity to use any cue
   assert abs((pred == yte).mean() - p) <= band, ((pred == yte).mean(), p, band)
@@ -304,10 +208,10 @@ def test_frame_pairs_reveal_motion_classes():
   fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level='motion')
   rng = np.random.default_rng(3)
   ta, tb = rng.integers(15, size=NUM_TRAIN), rng.integers(15, size=NUM_TEST)
-  xtr = _pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
-  xte = _pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
-  _, pred = _fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
-  p, band = _chance_band(k, NUM_TEST)
+  xtr = controls.pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
+  xte = controls.pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
+  _, pred = controls.fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
+  p, band = controls.chance_band(k, NUM_TEST)
   print(f'motion: frame-pair accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
   assert (pred == yte).mean() > 0.5, (pred == yte).mean()
 
@@ -318,16 +222,43 @@ def test_dynamics_need_more_than_two_frames():
   fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level='dynamics')
   rng = np.random.default_rng(4)
   ta, tb = rng.integers(15, size=NUM_TRAIN), rng.integers(15, size=NUM_TEST)
-  xtr = _pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
-  xte = _pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
-  _, pred = _fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
-  p, band = _chance_band(k, NUM_TEST)
+  xtr = controls.pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
+  xte = controls.pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
+  _, pred = controls.fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
+  p, band = controls.chance_band(k, NUM_TEST)
   print(f'dynamics: frame-pair accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
   assert abs((pred == yte).mean() - p) <= band, ((pred == yte).mean(), p, band)
-  _, pred = _fit_predict(_clip_features(ftr), ytr, _clip_features(fte), k, hidden=64,
+  _, pred = controls.fit_predict(controls.clip_features(ftr), ytr, controls.clip_features(fte), k, hidden=64,
                          l2=1e-4, steps=500)
   print(f'dynamics: 16-frame accuracy {(pred == yte).mean():.3f}')
   assert (pred == yte).mean() > 0.45, (pred == yte).mean()
+
+
+def test_velocity_estimate_follows_the_motion_classes():
+  """controls.velocity_steps on clean `motion` clips (no noise, no distractor): right, up,
+  left and down at 1-2.5 px/frame along their direction (image y points down; within
+  0.3 px, the object against a textured background), ~0 across."""
+  ds = get_dataset('temporal_actions', 'train', num_clips=64, level='motion',
+                   num_distractors=0, noise=0.0)
+  batch = ds.get_batch(np.arange(64))
+  labels = batch['labels'][:, 0]
+  v = np.median(controls.velocity_steps(batch['frames']), axis=1)       # [N, (x, y)]
+  for c, direction in enumerate(((1., 0.), (0., -1.), (-1., 0.), (0., 1.))):
+    along, across = v[labels == c] @ np.array(direction), v[labels == c] @ np.array(direction[::-1])
+    assert len(along) >= 4, (c, len(along))
+    assert ((along > 0.7) & (along < 2.7)).all(), (c, along)  # a global estimate: +-0.3
+    assert (np.abs(across) < 0.2).all(), (c, across)
+
+
+def test_control_tool_reads_dynamics_from_whole_clips():
+  """`experiments.control`: the velocity-feature MLP on 512 clips, well above chance."""
+  from experiments import control  # pylint: disable=g-import-not-at-top
+  result = control.run('dynamics', 512, 512, ['summary', 'sequence'], hidden=64, steps=500,
+                       l2=1e-4)
+  assert result['accuracy'] > 0.45, result
+  assert result['chance'] == 0.125 and 0 < result['chance_3sigma'] < 0.05, result
+  assert list(result['per_class']) == list(synthetic.DYNAMICS_CLASSES), result['per_class']
+  assert result['dataset_kwargs'] == {'level': 'dynamics'}, result
 
 
 def test_trajectories_follow_class_definitions():
@@ -363,8 +294,8 @@ def test_appearance_is_visible_in_single_frames():
   fte, yte, _ = _data('appearance', 'test', NUM_TEST, frames_per_clip=4)
   xtr, _ = _random_frames(ftr, 4, seed=0)
   xte, _ = _random_frames(fte, 1, seed=1)
-  _, pred = _fit_predict(_frame_features(xtr), np.repeat(ytr, 4), _frame_features(xte), k)
-  p, band = _chance_band(k, NUM_TEST)
+  _, pred = controls.fit_predict(controls.frame_features(xtr), np.repeat(ytr, 4), controls.frame_features(xte), k)
+  p, band = controls.chance_band(k, NUM_TEST)
   print(f'appearance: single-frame accuracy {(pred == yte).mean():.3f}, '
         f'chance {p:.3f} +- {band:.3f}')
   assert (pred == yte).mean() > p + 5 * band, (pred == yte).mean()

@@ -203,6 +203,15 @@ class CommandLineTest(parameterized.TestCase):
                          'no such folder')
     self.assert_one_line(_run([], 'experiments.evaluate'), '--workdir is required')
 
+  def test_control_errors(self):
+    out = os.path.join(self.root, 'control.json')
+    for args, expected in ((['--features=speed'], "unknown or empty feature set ['speed']"),
+                           (['--train_clips=0'], '--train_clips=0: give a positive number'),
+                           (['--num_distractors=9'], 'num_distractors must be an integer in'),
+                           (['extra'], 'unexpected arguments')):
+      self.assert_one_line(_run([*args, f'--out={out}'], 'experiments.control'), expected)
+    self.assertFalse(os.path.exists(out))
+
 
 def _tiny_trainer(num_classes=4, head=None):
   net = sj.models.vgg('tiny', num_classes=head or num_classes)
