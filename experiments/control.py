@@ -27,19 +27,22 @@ from sideways_jax.data import get_dataset
 
 FEATURES = {'summary': controls.clip_features, 'sequence': controls.velocity_sequence}
 
-_LEVEL = flags.DEFINE_enum('level', 'dynamics', ['dynamics', 'motion'],
-                           '`temporal_actions` level.')
-_TRAIN = flags.DEFINE_integer('train_clips', 8192, 'Training clips (the split has 8192).')
-_TEST = flags.DEFINE_integer('test_clips', 1024, 'Held-out clips (the split has 1024).')
-_FEATURES = flags.DEFINE_list('features', ['summary', 'sequence'],
-                              f'Feature sets to join, of {sorted(FEATURES)}.')
-_HIDDEN = flags.DEFINE_integer('hidden', 256, 'MLP hidden units (0: softmax regression).')
-_STEPS = flags.DEFINE_integer('steps', 2000, 'Full-batch Adam steps.')
-_L2 = flags.DEFINE_float('l2', 1e-4, 'Weight decay on the weights.')
-_DISTRACTORS = flags.DEFINE_integer('num_distractors', None,
-                                    "Dataset's num_distractors (default: the level's 1).")
-_NOISE = flags.DEFINE_float('noise', None, "Dataset's noise std (default: the level's 0.05).")
-_OUT = flags.DEFINE_string('out', None, 'Write the result here as JSON.')
+
+def _define_flags():
+  """Defined when run as a program: importing this module beside another tool (the tests
+  import several into one process) defines nothing, so their flag names cannot clash."""
+  flags.DEFINE_enum('level', 'dynamics', ['dynamics', 'motion'], '`temporal_actions` level.')
+  flags.DEFINE_integer('train_clips', 8192, 'Training clips (the split has 8192).')
+  flags.DEFINE_integer('test_clips', 1024, 'Held-out clips (the split has 1024).')
+  flags.DEFINE_list('features', ['summary', 'sequence'],
+                    f'Feature sets to join, of {sorted(FEATURES)}.')
+  flags.DEFINE_integer('hidden', 256, 'MLP hidden units (0: softmax regression).')
+  flags.DEFINE_integer('steps', 2000, 'Full-batch Adam steps.')
+  flags.DEFINE_float('l2', 1e-4, 'Weight decay on the weights.')
+  flags.DEFINE_integer('num_distractors', None,
+                       "Dataset's num_distractors (default: the level's 1).")
+  flags.DEFINE_float('noise', None, "Dataset's noise std (default: the level's 0.05).")
+  flags.DEFINE_string('out', None, 'Write the result here as JSON.')
 
 
 def features(name, split, num_clips, keys, chunk=512, **kwargs):
@@ -83,21 +86,23 @@ def run(level, train_clips, test_clips, keys, hidden, steps, l2, **dataset_kwarg
 def main(argv):
   if len(argv) > 1:
     raise checks.FlagError(f'unexpected arguments {argv[1:]}: give flags only (--help)')
-  result = run(_LEVEL.value, _TRAIN.value, _TEST.value, _FEATURES.value, _HIDDEN.value,
-               _STEPS.value, _L2.value, num_distractors=_DISTRACTORS.value, noise=_NOISE.value)
+  f = flags.FLAGS
+  result = run(f.level, f.train_clips, f.test_clips, f.features, f.hidden, f.steps, f.l2,
+               num_distractors=f.num_distractors, noise=f.noise)
   print(f"{result['level']}: held-out accuracy {result['accuracy']:.3f} "
         f"(chance {result['chance']:.3f} +- {result['chance_3sigma']:.3f}; "
         f"{result['train_clips']} train / {result['test_clips']} test clips, "
         f"features {'+'.join(result['features'])}, {result['seconds']} s)")
   print('per class: ' + ', '.join(f'{n} {a:.2f}' for n, a in result['per_class'].items()
                                   if a is not None))
-  if _OUT.value:
-    os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)
-    tmp = _OUT.value + '.tmp'
+  if f.out:
+    os.makedirs(os.path.dirname(os.path.abspath(f.out)), exist_ok=True)
+    tmp = f.out + '.tmp'
     with open(tmp, 'w') as f:
       json.dump(result, f, indent=1)
-    os.replace(tmp, _OUT.value)
+    os.replace(tmp, f.out)
 
 
 if __name__ == '__main__':
+  _define_flags()
   cli.run(main, __doc__)

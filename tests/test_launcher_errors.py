@@ -212,6 +212,17 @@ class CommandLineTest(parameterized.TestCase):
       self.assert_one_line(_run([*args, f'--out={out}'], 'experiments.control'), expected)
     self.assertFalse(os.path.exists(out))
 
+  def test_every_tool_imports_beside_every_other(self):
+    """The tests import several tools into one process (which ones depends on how pytest
+    shares the files out), so no two may define the same absl flag at import time."""
+    tools = sorted(f[:-3] for f in os.listdir(os.path.join(_REPO, 'experiments'))
+                   if f.endswith('.py') and f != '__init__.py')
+    self.assertIn('control', tools)
+    code = ''.join(f'import experiments.{t}\n' for t in tools + tools[::-1])
+    proc = subprocess.run([sys.executable, '-c', code], cwd=self.root, capture_output=True,
+                          text=True, timeout=120, env=dict(os.environ, PYTHONPATH=_REPO))
+    self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+
 
 def _tiny_trainer(num_classes=4, head=None):
   net = sj.models.vgg('tiny', num_classes=head or num_classes)
