@@ -127,6 +127,8 @@ def config_changes(old: dict, new: dict, prefix=''):
     a, b = old.get(key, '<missing>'), new.get(key, '<missing>')
     if isinstance(a, dict) and isinstance(b, dict):
       out.extend(config_changes(a, b, f'{prefix}{key}.'))
+    elif a == '<missing>' and b is None:
+      continue  # a key added since the run started, left unset: it changes nothing
     elif a != b:
       out.append((prefix + key, a, b))
   return out

@@ -195,18 +195,24 @@ class TrainTest(TmpDirs):
     with open(os.path.join(resumed, 'config.json')) as f:
       self.assertEqual([r['step'] for r in json.load(f)['run_info']['resumes']], [3])
 
-  def test_a_run_started_before_dataset_cache_resumes_with_it(self):
-    # Kept clips are the rendered ones, so the key changes nothing a run computes.
+  def test_a_run_started_before_newer_keys_resumes_with_them(self):
+    # Kept clips are the rendered ones, so dataset.cache changes nothing a run computes, and
+    # keys added later and left unset (the dataset's difficulty) mean the set's own values.
     workdir = self.tmpdir()
     train.train_and_evaluate(tiny(num_steps=2), workdir)
     path = os.path.join(workdir, 'config.json')
     with open(path) as f:
       record = json.load(f)
-    del record['dataset']['cache']
+    for key in ('cache', 'num_distractors', 'noise'):
+      del record['dataset'][key]
     with open(path, 'w') as f:
       json.dump(record, f)
     train.train_and_evaluate(tiny(), workdir)
     self.assertEqual(final_state(workdir, tiny()).step, 4)
+    config = tiny(num_steps=6)
+    config.dataset.noise = 0.0  # set: another run
+    with self.assertRaisesRegex(checks.FlagError, r'dataset.noise: None -> 0.0'):
+      train.train_and_evaluate(config, workdir)
 
   @parameterized.parameters('classification', 'prediction')
   def test_kept_frozen_outputs_give_the_same_run(self, task):
@@ -470,6 +476,18 @@ class ConfigTest(parameterized.TestCase):
       with self.assertRaisesRegex(checks.ConfigError,
                                   r'dataset.cache=True: .* from files.*drop --config'):
         builders.make_datasets(config)
+
+  def test_difficulty_keys_reach_the_dataset_only_when_set(self):
+    config = tiny()
+    self.assertNotIn('num_distractors', checks.dataset_kwargs(config))  # the set's own
+    self.assertNotIn('noise', checks.dataset_kwargs(config))
+    config.dataset.num_distractors, config.dataset.noise = 0, 0.0
+    train_set, _ = builders.make_datasets(config)
+    self.assertEqual((train_set.config['num_distractors'], train_set.config['noise']),
+                     (0, 0.0))
+    config.dataset.num_distractors = 5
+    with self.assertRaisesRegex(ValueError, r'num_distractors must be an integer in \[0, 3\]'):
+      builders.make_datasets(config)
 
   def test_auto_local_heads_are_for_sideways_only_and_skip_frozen_modules(self):
     config = default.get_config()

@@ -34,6 +34,9 @@ KEYS = {
     'dataset.speed': 'temporal_actions motion: how far the actor moves per frame, x the '
                      'reported set (1); for speed studies',
     'dataset.num_clips': 'clips per split of a synthetic set (unset: its default)',
+    'dataset.num_distractors': 'temporal_actions / appearance: moving distractor shapes '
+                               '(0-3; unset: 1, the difficulty RESULTS reports)',
+    'dataset.noise': 'temporal_actions / appearance: pixel noise std (unset: 0.05)',
     'dataset.num_digits': 'moving_digits: digits per clip (1 or 2)',
     'dataset.fold': 'official train/test split (1, 2 or 3)',
     'dataset.temporal_stride': 'take every n-th frame of the video',
