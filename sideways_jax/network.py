@@ -25,6 +25,8 @@ class SkipEdge(NamedTuple):
 
   `older` delays the edge by that many more ticks than its kind: the source's output of
   `older` frames before the kind's frame (e.g. kind 'fresh', older 1, from the input: x[t-1]).
+  One source may feed one target at several delays (taps: a causal temporal convolution,
+  each tap with its own projection); an edge is its (source, target, delay).
   """
   source: int
   target: int
@@ -117,19 +119,21 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   Patterns: none, input, input_below_top, two_below, dense, to_top, or one edge 'J>K'
   (module J, 0 the input, into module K). KIND: fresh (default) or aligned, optionally
   '-N' frames older ('0>5:fresh-1': the top reads x[t-1]; 'input:aligned-2': each module
-  also reads the input two frames before its main input's frame). COMBINE: project
+  also reads the input two frames before its main input's frame), or '-N/M/...' for one
+  tap at each ('3>5:fresh-0/2/4/6': the top reads module 3's output at four delays, a
+  causal temporal convolution over 7 ticks of it). COMBINE: project
   (default; identity when shapes already match), sum, mean, or bilinear
   (proj(s) + main * proj'(s): adds the product of the two inputs). Patterns join with '+', each with its
-  own kind and rule: 'input+to_top', '1>4+0>5:aligned'; an edge named twice is kept once
-  (the first spelling wins). Negative numbers count from the top: '1>-1' feeds module 1
-  into the top module.
+  own kind and rule: 'input+to_top', '1>4+0>5:aligned'; an edge (source, target and
+  delay) named twice is kept once (the first spelling wins). Negative numbers count from the
+  top: '1>-1' feeds module 1 into the top module.
   """
   if '+' in name:
     edges, seen = [], set()
     for part in name.split('+'):
       for e in skip_pattern(part, num_modules):
-        if (e.source, e.target) not in seen:
-          seen.add((e.source, e.target))
+        if _edge_key(e) not in seen:
+          seen.add(_edge_key(e))
           edges.append(e)
     return tuple(edges)
   parts = name.split(':')
@@ -140,7 +144,7 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
                      f'COMBINE in {COMBINES}.')
   kind = parts[1] if len(parts) > 1 else 'fresh'
   combine = parts[2] if len(parts) > 2 else 'project'
-  kind, older = _kind_and_older(kind, name)
+  kind, olders = _kind_and_older(kind, name)
   if kind not in KINDS:
     raise ValueError(f'Unknown skip kind {kind!r} in pattern {name!r}; use one of {KINDS}, '
                      "optionally '-N' frames older (e.g. fresh-1).")
@@ -148,18 +152,34 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
     raise ValueError(f'Unknown combine rule {combine!r} in pattern {name!r}; '
                      f'use one of {COMBINES}.')
   pairs = [edge] if edge is not None else SKIP_PATTERNS[parts[0]](num_modules)
-  return tuple(SkipEdge(j, k, kind, combine, older) for j, k in pairs)
+  return tuple(SkipEdge(j, k, kind, combine, older) for j, k in pairs for older in olders)
 
 
 def _kind_and_older(text, name):
-  """'aligned-2' -> ('aligned', 2); 'fresh' -> ('fresh', 0)."""
+  """'aligned-2' -> ('aligned', (2,)); 'fresh' -> ('fresh', (0,)); 'fresh-0/2' ->
+  ('fresh', (0, 2))."""
   kind, sep, older = text.partition('-')
   if not sep:
-    return kind, 0
-  if not older.isdigit():
+    return kind, (0,)
+  olders = older.split('/')
+  if not all(o.isdigit() for o in olders) or len(set(olders)) != len(olders):
     raise ValueError(f"Bad skip kind {text!r} in pattern {name!r}: after '-' comes how many "
-                     "frames older, a whole number (e.g. fresh-1).")
-  return kind, int(older)
+                     "frames older, a whole number (e.g. fresh-1), or distinct numbers "
+                     "joined by '/' for one tap each (e.g. fresh-0/2/4).")
+  return kind, tuple(int(o) for o in olders)
+
+
+def _edge_key(s: SkipEdge):
+  """What an edge reads: its source, target and delay."""
+  return s.source, s.target, edge_delay(s.source, s.target, s.kind, s.older)
+
+
+def skip_scope(skip: SkipEdge, taps: int = 1) -> str:
+  """The name of a skip's combine parameters in its target's params: 'skip_from_J', or
+  'skip_from_J_dD' (D its delay) when J feeds the target at `taps` > 1 delays."""
+  if taps > 1:
+    return f'skip_from_{skip.source}_d{_edge_key(skip)[2]}'
+  return f'skip_from_{skip.source}'
 
 
 def _one_edge(text, num_modules):
@@ -227,17 +247,19 @@ def _combine(main, skips, edges, module_name):
   if not skips:
     return main
   rules = {e.combine for e in edges}
+  taps = {j: sum(e.source == j for e in edges) for j in {e.source for e in edges}}
   parts = [main]
   for edge, s in zip(edges, skips):
     label = f'{module_name}: skip {edge.source}->{edge.target}'
+    scope = skip_scope(edge, taps[edge.source])
     if edge.combine == 'bilinear':
       # proj(s) + main * proj'(s): the product lets a module compare its two frames
       # multiplicatively (like a motion-energy unit), which a sum followed by a ReLU does
       # only roughly.
-      gate = _project(s, main.shape, name=f'skip_from_{edge.source}_gate', always=True)
-      s = _project(s, main.shape, name=f'skip_from_{edge.source}') + main * gate
+      gate = _project(s, main.shape, name=f'{scope}_gate', always=True)
+      s = _project(s, main.shape, name=scope) + main * gate
     elif edge.combine == 'project':
-      s = _project(s, main.shape, name=f'skip_from_{edge.source}')
+      s = _project(s, main.shape, name=scope)
     elif s.shape != main.shape:
       raise ValueError(f'{label} ({edge.combine}): skip input shape {s.shape} differs from '
                        f'the main input shape {main.shape}; use combine="project".')
@@ -316,9 +338,9 @@ class Network:
       if not 0 <= s.source < s.target - 1:
         raise ValueError(f'{label}: source must be the input (0) or a module below '
                          f'{s.target - 1} (module {s.target - 1} is already the main input).')
-      if (s.source, s.target) in seen:
-        raise ValueError(f'{label} is given twice.')
-      seen.add((s.source, s.target))
+      if _edge_key(s) in seen:
+        raise ValueError(f'{label} at delay {_edge_key(s)[2]} is given twice.')
+      seen.add(_edge_key(s))
 
   @property
   def num_modules(self) -> int:
@@ -331,9 +353,10 @@ class Network:
     return dataclasses.replace(self, skips=tuple(skips))
 
   def inputs(self, k: int) -> Tuple[Edge, ...]:
-    """Input edges of module k (1-based): the main edge first, then skips by source."""
+    """Input edges of module k (1-based): the main edge first, then skips by source (taps
+    of one source by delay)."""
     main = Edge(k - 1, 0 if k == 1 else 1, None)
-    skips = sorted((s for s in self.skips if s.target == k), key=lambda s: s.source)
+    skips = sorted((s for s in self.skips if s.target == k), key=_edge_key)
     return (main,) + tuple(Edge(s.source, edge_delay(s.source, k, s.kind, s.older), s)
                           for s in skips)
 

@@ -3,7 +3,8 @@
 Loops over ticks and modules with explicit dictionaries:
   a[k][t]       what module k wrote at tick t (k = 0 is the input x[t]): value, valid, frame
                 range (oldest, newest), per-example video ids (vmin, vmax), main-path label.
-  e[(k, j)][t]  the gradient message module k sent to its source j at tick t: value, valid,
+  e[(k, j, d)][t]  the gradient message module k sent along its edge from source j of delay d
+                at tick t (a source may feed k at several delays, each its own edge): value, valid,
                 has_loss, and `losses`, the set of loss ticks whose gradient it carries.
 Every module's forward is recomputed here from its Haiku param dict with jnp / lax ops;
 per-module VJPs are `jax.vjp` of these forwards. Nothing is imported from sideways_jax.
@@ -65,16 +66,18 @@ def project(params, source, x, shape, scope=None, always=False):
   return (x.reshape(x.shape[0], -1) @ p['w'] + p['b']).reshape(shape)
 
 
-def combine_one(params, rule, source, x, main):
+def combine_one(params, rule, source, x, main, scope=None):
   """One skip input's term of C_k: x ('sum'), its projection ('project'), or
-  proj(x) + main * proj_gate(x) ('bilinear', the gate always a learned map)."""
+  proj(x) + main * proj_gate(x) ('bilinear', the gate always a learned map). `scope` names
+  the parameters (default 'skip_from_J'; 'skip_from_J_dD' for one of several taps)."""
   if rule == 'sum':
     return x
-  projected = project(params, source, x, main.shape)
+  scope = scope or f'skip_from_{source}'
+  projected = project(params, source, x, main.shape, scope=scope)
   if rule == 'project':
     return projected
   assert rule == 'bilinear', rule
-  gate = project(params, source, x, main.shape, scope=f'skip_from_{source}_gate', always=True)
+  gate = project(params, source, x, main.shape, scope=f'{scope}_gate', always=True)
   return projected + main * gate
 
 
@@ -86,18 +89,22 @@ def mean_linear(params, x):
 
 # --- The graph -----------------------------------------------------------------------
 
+def skip_delay(j, k, kind, older=0):
+  """The delay of a skip j -> k: fresh reads the newest buffer, aligned the main path's
+  frame, each `older` frames further back."""
+  if kind == 'fresh':
+    d = 0 if j == 0 else 1
+  else:  # aligned: the main path's frame
+    d = k - 1 if j == 0 else k - j
+  return d + older
+
+
 def input_edges(num_modules, skips, k):
-  """[(source j, delay d)] of module k: main edge first, then skips sorted by source."""
+  """[(source j, delay d)] of module k: main edge first, then skips sorted by source and
+  delay (one source may feed k at several delays: taps)."""
   edges = [(k - 1, 0 if k == 1 else 1)]
-  for j, target, kind, *rest in sorted(skips, key=lambda s: s[0]):
-    if target != k:
-      continue
-    if kind == 'fresh':
-      d = 0 if j == 0 else 1
-    else:  # aligned: the main path's frame
-      d = k - 1 if j == 0 else k - j
-    older = rest[1] if len(rest) > 1 else 0  # that many frames before the kind's frame
-    edges.append((j, d + older))
+  edges += sorted((j, skip_delay(j, k, kind, rest[1] if len(rest) > 1 else 0))
+                  for j, target, kind, *rest in skips if target == k)
   return edges
 
 
@@ -129,23 +136,28 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
   batch, num_frames = labels.shape
   num_ticks = num_frames + num_modules - 1  # drain: K-1 more ticks
   edges = {k: input_edges(num_modules, skips, k) for k in range(1, num_modules + 1)}
-  consumers = {j: [c for c in edges for (src, _) in edges[c] if src == j]
+  consumers = {j: [(c, d) for c in edges for (src, d) in edges[c] if src == j]
                for j in range(0, num_modules + 1)}
   params = list(params)
   velocity = [jax.tree.map(jnp.zeros_like, p) for p in params]
-  combine = {(j, target): (rest[0] if rest else 'sum') for j, target, _, *rest in skips}
+  combine = {(j, target, skip_delay(j, target, kind, rest[1] if len(rest) > 1 else 0)):
+             (rest[0] if rest else 'sum') for j, target, kind, *rest in skips}
+  taps = {(j, k): sum(src == j for src, _ in edges[k][1:]) for k in edges for j, _ in edges[k]}
+
+  def scope(j, k, d):  # the engine's naming: 'skip_from_J', or 'skip_from_J_dD' for taps
+    return f'skip_from_{j}_d{d}' if taps[(j, k)] > 1 else f'skip_from_{j}'
 
   a = {k: {} for k in range(0, num_modules + 1)}
-  e = {(k, j): {} for k in edges for (j, _) in edges[k]}
+  e = {(k, j, d): {} for k in edges for (j, d) in edges[k]}
   g, g_valid, loss, stepped = {}, {}, {}, {}
   window = {k: [] for k in edges}
 
   def read(j, t):
     return a[j][t] if t >= 0 else _empty(batch)
 
-  def message(k, j, t):
+  def message(k, j, d, t):
     if t >= 0:
-      return e[(k, j)][t]
+      return e[(k, j, d)][t]
     return dict(value=None, valid=False, has_loss=False, losses=frozenset())
 
   for t in range(num_ticks):
@@ -157,12 +169,12 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
       ins = [read(j, t - d) for j, d in edges[k]]
       u_valid = all(x['valid'] for x in ins)
       body = bodies[k - 1]
-      sources = [j for j, _ in edges[k]]
+      sources = edges[k]
 
       def fwd(p, xs, body=body, sources=sources, k=k):  # C_k (sum / project), then H_k
         main = xs[0]
-        parts = [combine_one(p, combine[(j, k)], j, x, main)
-                 for j, x in zip(sources[1:], xs[1:])]
+        parts = [combine_one(p, combine[(j, k, d)], j, x, main, scope(j, k, d))
+                 for (j, d), x in zip(sources[1:], xs[1:])]
         return body(p, sum(parts, main))
       if u_valid:  # forward at u_k[t] (an invalid output is never used)
         out, vjp = jax.vjp(fwd, params[k - 1], [x['value'] for x in ins])
@@ -190,7 +202,7 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
         delta = dict(value=d_value, valid=u_valid, has_loss=bool(mask.any()),
                      losses=frozenset([t]) if mask.any() else frozenset())
       else:
-        incoming = [message(c, k, t - 1) for c in consumers[k]]
+        incoming = [message(c, k, d, t - 1) for c, d in consumers[k]]
         valid = all(m['valid'] for m in incoming)
         delta = dict(value=sum(m['value'] for m in incoming) if valid else None,
                      valid=valid, has_loss=any(m['has_loss'] for m in incoming),
@@ -204,8 +216,8 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
         input_grads = [None] * len(edges[k])
       g[(k, t)] = g_k
       g_valid[(k, t)] = ok and delta['has_loss']
-      for (j, _), x in zip(edges[k], input_grads):
-        e[(k, j)][t] = dict(value=x, valid=ok, has_loss=ok and delta['has_loss'],
+      for (j, d), x in zip(edges[k], input_grads):
+        e[(k, j, d)][t] = dict(value=x, valid=ok, has_loss=ok and delta['has_loss'],
                             losses=delta['losses'] if ok else frozenset())
       if g_valid[(k, t)]:
         window[k].append(g_k)

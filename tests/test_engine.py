@@ -632,6 +632,32 @@ class BadInputTest(parameterized.TestCase):
     self.assertEqual(sj.skip_pattern('0>2:fresh-1:sum', 3),
                      (sj.SkipEdge(0, 2, 'fresh', 'sum', 1),))
 
+  def test_taps_feed_one_source_at_several_delays(self):
+    self.assertEqual(sj.skip_pattern('1>3:fresh-0/2/5', 3),
+                     tuple(sj.SkipEdge(1, 3, 'fresh', 'project', o) for o in (0, 2, 5)))
+    # An edge is (source, target, delay): naming one again keeps the first spelling; the
+    # same source at another delay is another tap.
+    self.assertEqual(sj.skip_pattern('1>3:fresh-1:sum+1>3:aligned+1>3:fresh-2', 3),
+                     (sj.SkipEdge(1, 3, 'fresh', 'sum', 1), sj.SkipEdge(1, 3, 'fresh',
+                                                                        'project', 2)))
+    net = conv_net(4, '1>4:fresh-0/3:bilinear+0>2')
+    self.assertEqual([(e.source, e.delay) for e in net.inputs(4)], [(3, 1), (1, 1), (1, 4)])
+    self.assertEqual(net.fifo_length(1), 4)
+    params = net.init(jax.random.PRNGKey(0), jnp.zeros((1, 8, 8, 3)))
+    # Parameters of their own for each tap, named by its delay; a lone skip keeps its name.
+    self.assertEqual(sorted(k for k in params[3] if k.startswith('skip')),
+                     ['skip_from_1_d1_gate/proj', 'skip_from_1_d4_gate/proj'])
+    self.assertEqual(sorted(k for k in params[1] if k.startswith('skip')),
+                     ['skip_from_0/proj'])
+    with self.assertRaisesRegex(ValueError, r'skip 1->3 at delay 2 is given twice'):
+      sj.Network((lambda x: x,) * 3, skips=[sj.SkipEdge(1, 3, 'fresh', 'sum', 1),
+                                           sj.SkipEdge(1, 3, 'fresh', 'sum', 1)])
+
+  @parameterized.parameters('1>3:fresh-2/2', '1>3:fresh-1/', '1>3:fresh-/1')
+  def test_bad_taps(self, name):
+    with self.assertRaisesRegex(ValueError, r"distinct numbers joined by '/'"):
+      sj.skip_pattern(name, 3)
+
   def test_bilinear_combine_adds_the_product_of_its_inputs(self):
     self.assertEqual(sj.skip_pattern('1>-1:fresh-8:bilinear', 4),
                      (sj.SkipEdge(1, 4, 'fresh', 'bilinear', 8),))

@@ -93,9 +93,10 @@ class PlacementEqualsEngineTest(parameterized.TestCase):
 
   # Each skip pattern with one update schedule: routing (the skips) and the optimizer's
   # timing (update_every) are independent parts of a placed tick, so a Latin pairing covers
-  # every value of both at a third of the full product's compile time.
+  # every value of both at a third of the full product's compile time. The last pattern
+  # also has taps: module 1 feeds the top at three delays, across devices.
   @parameterized.parameters(('dense', 1), ('two_below:aligned', 3),
-                            ('input:aligned-1+to_top', 'clip'))
+                            ('input:aligned-1+to_top+1>5:fresh-2/4', 'clip'))
   def test_skips_across_several_devices(self, skips, update_every):
     net = conv_net(5, skips=skips)
     batch = clip_batch(batch_size=2)

@@ -45,8 +45,17 @@ CASES = {
     # The bilinear rule: proj(s) + main * proj'(s), across differing shapes (0 -> 3, pooled
     # and 3 -> 5 channels) and equal ones (2 -> 4: the gate's 1x1 conv is kept even so).
     'k4_bilinear': (4, ((0, 3, 'fresh', 'bilinear'), (2, 4, 'fresh', 'bilinear'))),
+    # Taps: one source into one module at several delays, each its own edge and message
+    # (module 1's delta sums the three from module 4 and the one from module 2); the input
+    # feeds module 3 at delays 0 and 2. Projected taps (pooled, channels changed), one of
+    # them bilinear, each with parameters of its own.
+    'k4_taps': (4, ((0, 3, 'fresh', 'sum', 0), (0, 3, 'fresh', 'sum', 2),
+                    (1, 4, 'fresh', 'sum', 0), (1, 4, 'fresh', 'sum', 1),
+                    (1, 4, 'aligned', 'sum', 0))),
+    'k4_project_taps': (4, ((0, 3, 'fresh', 'project', 0), (0, 3, 'fresh', 'project', 1),
+                            (1, 4, 'fresh', 'project', 0), (1, 4, 'fresh', 'bilinear', 2))),
 }
-POOLED = {'k4_project': (4, 5, 5), 'k4_bilinear': (4, 5, 5)}  # per conv module: channels (module 1 also pools)
+POOLED = {'k4_project': (4, 5, 5), 'k4_bilinear': (4, 5, 5), 'k4_project_taps': (4, 5, 5)}  # per conv module: channels (module 1 also pools)
 
 
 def engine_network(case):
@@ -137,8 +146,8 @@ def test_engine_equals_reference(case, update_every):
                                                               want['newest']), where
       # Gradient messages, one per input edge (main first, then skips by source).
       assert len(tick.messages) == len(r['edges'][k]), where
-      for msg, (j, _) in zip(tick.messages, r['edges'][k]):
-        m = r['e'][(k, j)][t]
+      for msg, (j, d) in zip(tick.messages, r['edges'][k]):
+        m = r['e'][(k, j, d)][t]
         where_m = f'e_{k}->{j}[{t}]'
         assert bool(msg.valid[t]) == m['valid'], where_m
         assert bool(msg.has_loss[t]) == m['has_loss'], where_m
@@ -233,7 +242,7 @@ def test_worked_table_k3():
       if want is None:
         continue
       loss_tick, frame = (t, want) if k == 3 else want
-      assert r['e'][(k, k - 1)][t]['losses'] == {loss_tick}, (k, t)
+      assert r['e'][(k, k - 1, int(k > 1))][t]['losses'] == {loss_tick}, (k, t)  # main edge
       assert r['a'][3][loss_tick]['newest'] == frame, (k, t)
       assert int(trace['ticks'][2].activation.newest[loss_tick]) == frame, (k, t)
   # Without skips: delta_3 valid from 2, delta_2 from 3, delta_1 from 4.
@@ -253,7 +262,7 @@ def test_worked_table_fresh_skip_1_3():
   assert first_valid(trace['ticks'][1].messages[0].valid) + 1 == 4
   assert first_valid(trace['ticks'][2].messages[1].valid) + 1 == 3
   assert first_valid(trace['ticks'][0].messages[0].valid) == 4  # delta_1 valid from 4
-  assert first_valid([r['e'][(1, 0)][t]['valid'] for t in range(r['ticks'])]) == 4
+  assert first_valid([r['e'][(1, 0, 0)][t]['valid'] for t in range(r['ticks'])]) == 4
 
 
 def test_worked_table_aligned_skip_1_3():
