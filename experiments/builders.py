@@ -83,8 +83,11 @@ def module_lr_scales(config, num_modules):
 
 
 def _dataset(config, split):
+  kwargs = checks.dataset_kwargs(config)
+  if split == 'train' and config.dataset.get('augment'):  # never the held-out clips
+    kwargs['augment'] = config.dataset.augment
   try:
-    dataset = data.get_dataset(config.dataset.name, split, **checks.dataset_kwargs(config))
+    dataset = data.get_dataset(config.dataset.name, split, **kwargs)
   except ValueError as err:  # the loaders' own checks, in one line naming the dataset keys
     raise checks.InputError(f'--config.dataset.* (dataset {config.dataset.name!r}, split '
                             f'{split!r}): {str(err).splitlines()[0]}') from err
@@ -168,11 +171,13 @@ def frozen_cache(config, trainer, params, dataset):
   """`batch -> batch` adding the frozen modules' outputs, kept per clip
   (`sj.FrozenCache`, up to `frozen_cache_gb`); the identity where it is off or does not
   apply: nothing frozen that a learning module reads, streams, placement, backprop, gpipe,
-  and datasets read from files, whose clips may change between epochs (random crops,
-  flips: every draw a new entry, so the cache would only cost). Prints one line when on."""
+  and datasets whose clips change between epochs (files: random crops and flips; the
+  embedded sets with `dataset.augment`): every draw a new entry, so the cache would only
+  cost. Prints one line when on."""
   gigabytes = config.get('frozen_cache_gb', 0.)
   if (not gigabytes or getattr(trainer, 'frozen_values', None) is None  # placed: none
-      or not hasattr(dataset, 'keep_rendered')):  # the embedded sets: the same clips
+      or not hasattr(dataset, 'keep_rendered')  # the embedded sets: the same clips,
+      or getattr(dataset, 'augment', ())):     # unless augmented (new ones every epoch)
     return lambda batch: batch
   cache = sj.FrozenCache(trainer, max_bytes=int(gigabytes * 2**30))
   frozen = frozen_modules(config, trainer.network.num_modules)

@@ -12,7 +12,7 @@ OPTIMIZER_NAMES = ('adam', 'adamw', 'momentum', 'sgd')
 TASKS = ('classification', 'prediction')
 SCHEDULES = ('constant', 'cosine')
 REAL_DATASETS = ('ucf101', 'hmdb51', 'kinetics600', 'moving_mnist')
-LOADER_KEYS = ('name', 'num_workers', 'cache')  # dataset keys the launcher keeps for itself
+LOADER_KEYS = ('name', 'num_workers', 'cache', 'augment')  # dataset keys the launcher keeps
 
 
 class ConfigError(ValueError):

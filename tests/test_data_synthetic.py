@@ -7,6 +7,7 @@ statistical (chance +- 3 sigma) on fixed seeds, so they are deterministic.
 """
 
 import functools
+import itertools
 
 from absl.testing import parameterized
 import numpy as np
@@ -360,3 +361,50 @@ class SpeedTest(parameterized.TestCase):
       get_dataset('temporal_actions', 'test', level='motion', speed=0)
     with self.assertRaisesRegex(ValueError, 'motion'):
       get_dataset('temporal_actions', 'test', level='dynamics', speed=2.0)
+
+
+def test_augmented_clips_keep_their_labels_and_depend_on_index_and_epoch():
+  """`augment`: a shifted, turned, recoloured copy of the rendered clip, drawn per (index,
+  epoch): the same in any batch and when drawn again, another one next epoch."""
+  kw = dict(level='dynamics', num_clips=8)
+  plain = get_dataset('temporal_actions', 'train', **kw).get_batch(np.arange(8))
+  ds = get_dataset('temporal_actions', 'train', augment='roll,rot90,colors', **kw)
+  a0 = ds.get_batch(np.arange(8), epoch=0)
+  np.testing.assert_array_equal(a0['labels'], plain['labels'])  # dynamics: kept
+  np.testing.assert_array_equal(ds.get_batch([5, 2], epoch=0)['frames'], a0['frames'][[5, 2]])
+  a1 = ds.get_batch(np.arange(8), epoch=1)
+  assert not np.array_equal(a0['frames'], a1['frames'])
+  for n in range(8):  # each is one of the 4 x 6 x 32 x 32 transforms of the rendered clip
+    found = []
+    for k, order in itertools.product(range(4), itertools.permutations(range(3))):
+      turned = np.rot90(plain['frames'][n], k, axes=(1, 2))[..., list(order)]
+      # the shift that best aligns the first frames (circular cross-correlation), then exact
+      corr = np.fft.ifft2(np.fft.fft2(a0['frames'][n, 0], axes=(0, 1)) * np.conj(
+          np.fft.fft2(turned[0], axes=(0, 1))), axes=(0, 1)).real.sum(-1)
+      shift = np.unravel_index(np.argmax(corr), corr.shape)
+      found.append(np.array_equal(a0['frames'][n], np.roll(turned, shift, axis=(1, 2))))
+    assert any(found), n
+  kept = get_dataset('temporal_actions', 'train', augment='roll,rot90,colors',
+                     **kw).keep_rendered()
+  np.testing.assert_array_equal(kept.get_batch(np.arange(8), epoch=1)['frames'], a1['frames'])
+  assert ds.config['augment'] == 'roll,rot90,colors'
+  with pytest.raises(ValueError, match=r"augment='flip': give distinct names of roll"):
+    get_dataset('temporal_actions', 'train', augment='flip', **kw)
+
+
+def test_quarter_turns_turn_the_translation_labels():
+  """rot90 on `motion`: the estimated velocity of every turned clip (clean, no distractor)
+  points along its new label's direction, as it does for the rendered ones."""
+  ds = get_dataset('temporal_actions', 'train', num_clips=64, level='motion',
+                   num_distractors=0, noise=0.0, augment='rot90')
+  batch = ds.get_batch(np.arange(64), epoch=3)
+  plain = get_dataset('temporal_actions', 'train', num_clips=64, level='motion',
+                      num_distractors=0, noise=0.0).get_batch(np.arange(64))
+  labels, before = batch['labels'][:, 0], plain['labels'][:, 0]
+  np.testing.assert_array_equal(labels >= 4, before >= 4)
+  np.testing.assert_array_equal(labels[before >= 4], before[before >= 4])
+  assert (labels[before < 4] != before[before < 4]).any()  # some were turned
+  v = np.median(controls.velocity_steps(batch['frames']), axis=1)
+  for c, direction in enumerate(((1., 0.), (0., -1.), (-1., 0.), (0., 1.))):
+    along = v[labels == c] @ np.array(direction)
+    assert len(along) >= 4 and (along > 0.7).all(), (c, along)

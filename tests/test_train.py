@@ -266,8 +266,10 @@ class TrainTest(TmpDirs):
 
     class FromFiles:  # a dataset without keep_rendered, as the file loaders are
       pass
+    augmented = tiny(module_lr_scales='0', **{'dataset.augment': 'roll'})
     for off in ((config, FromFiles()), (tiny(module_lr_scales='0', frozen_cache_gb=0.),
-                                        train_set)):
+                                        train_set),
+                (augmented, builders.make_datasets(augmented)[0])):  # new clips each epoch
       self.assertNotIn('frozen_values', builders.frozen_cache(off[0], trainer, params,
                                                               off[1])(batch))
 
@@ -488,6 +490,21 @@ class ConfigTest(parameterized.TestCase):
     config.dataset.num_distractors = 5
     with self.assertRaisesRegex(ValueError, r'num_distractors must be an integer in \[0, 3\]'):
       builders.make_datasets(config)
+
+  def test_augment_reaches_the_training_clips_only(self):
+    config = tiny(**{'dataset.augment': 'roll,colors'})
+    train_set, test_set = builders.make_datasets(config)
+    self.assertEqual((train_set.augment, test_set.augment), (('roll', 'colors'), ()))
+    self.assertFalse(np.array_equal(train_set.get_batch([0], epoch=0)['frames'],
+                                    train_set.get_batch([0], epoch=1)['frames']))
+    config.dataset.augment = 'mirror'
+    with self.assertRaisesRegex(checks.InputError,
+                                r"dataset.*augment='mirror': give distinct names of roll"):
+      builders.make_datasets(config)
+    digits = tiny_digits(2)
+    digits.dataset.augment = 'roll'  # bouncing digits are not on a torus: no such option
+    with self.assertRaisesRegex(checks.ConfigError, r"dataset.augment.*has no option"):
+      builders.make_datasets(digits)
 
   def test_auto_local_heads_are_for_sideways_only_and_skip_frozen_modules(self):
     config = default.get_config()

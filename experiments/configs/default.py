@@ -96,7 +96,9 @@ def _base():
       'num_clips': config_dict.placeholder(int), 'cache': True,
       # Named settings beside the reported difficulty (unset: the set's own 1 and 0.05).
       'num_distractors': config_dict.placeholder(int),
-      'noise': config_dict.placeholder(float)})
+      'noise': config_dict.placeholder(float),
+      # Label-preserving transforms of the training clips (unset: none): roll,rot90,colors.
+      'augment': config_dict.placeholder(str)})
   config.eval_clips = 512
   config.center_frames = True      # per-frame mean subtraction (classification only)
   config.model = ml_collections.ConfigDict({'name': 'vgg', 'size': 'small_pool3', 'hidden': 0,

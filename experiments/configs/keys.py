@@ -37,6 +37,11 @@ KEYS = {
     'dataset.num_distractors': 'temporal_actions / appearance: moving distractor shapes '
                                '(0-3; unset: 1, the difficulty RESULTS reports)',
     'dataset.noise': 'temporal_actions / appearance: pixel noise std (unset: 0.05)',
+    'dataset.augment': 'temporal_actions / appearance: label-preserving transforms of the '
+                       'training clips, drawn per clip and epoch: roll (a shift on the '
+                       'torus), rot90 (a quarter turn; motion translations turn their '
+                       'label with it), colors (channel order); comma-separated, unset: '
+                       'none. The held-out split is never augmented',
     'dataset.num_digits': 'moving_digits: digits per clip (1 or 2)',
     'dataset.fold': 'official train/test split (1, 2 or 3)',
     'dataset.temporal_stride': 'take every n-th frame of the video',

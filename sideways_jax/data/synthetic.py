@@ -14,8 +14,10 @@ Each clip is rendered from a fixed-length vector of uniforms drawn from its own 
 seeded by (seed, split, set, index), so a clip does not depend on the batch it is drawn in,
 and train and test never share a clip. Generation is vectorised numpy over whole batches.
 
-The sets are rendered, never augmented: a clip does not change with the epoch, and
-`flip=True` is refused (a mirror would turn 'left' into 'right' without changing the label).
+A clip does not change with the epoch unless `augment` asks for label-preserving
+transforms (`AUGMENTS`: torus shifts, quarter turns, colour channel order), drawn per
+(index, epoch); `flip=True` is refused (a mirror would turn 'left' into 'right', or a
+clockwise turn into a counter-clockwise one, without changing the label).
 """
 
 import zlib
@@ -41,10 +43,30 @@ BACKGROUND_TEXTURE = 0.1      # amplitude of the smooth static background textur
 _NUM_PARAMS = 256             # per-clip uniforms; enough for 3 distractors and 64 frames
 _RENDER_CHUNK = 16            # clips rendered at once
 
+# Label-preserving training transforms, drawn per (index, epoch). Every set lives on a torus,
+# so a shift is another start position; a quarter turn keeps every class but motion's
+# translations, whose labels turn with it; colours are random in every class.
+AUGMENTS = ('roll', 'rot90', 'colors')
+
 
 def check_choice(name, value, allowed):
   if value not in allowed:
     raise ValueError(f'{name} must be one of {", ".join(map(repr, allowed))}; got {value!r}.')
+
+
+def check_augment(augment):
+  """`augment` as a tuple of AUGMENTS names: None / '' / 'none' -> (); 'roll,rot90' or a
+  sequence of names."""
+  if augment is None:
+    return ()
+  names = augment.split(',') if isinstance(augment, str) else list(augment)
+  names = tuple(n.strip() for n in names if n.strip() and n.strip() != 'none')
+  bad = [n for n in names if n not in AUGMENTS]
+  if bad or len(set(names)) != len(names):
+    raise ValueError(f'augment={augment!r}: give distinct names of {", ".join(AUGMENTS)}, '
+                     "comma-separated (e.g. 'roll,rot90,colors'), or None for no "
+                     'augmentation.')
+  return names
 
 
 def check_int(name, value, lo, hi=None):
@@ -65,10 +87,12 @@ class SyntheticClips:
     frame_shape: (H, W, C).
     frames_per_clip: T.
     config: the generation settings, for logging.
+    augment: the label-preserving transforms applied per (index, epoch), a tuple of AUGMENTS
+      names (empty: the clip is the same every epoch).
   """
 
   def __init__(self, *, name, split, class_names, frame_shape, frames_per_clip, num_clips,
-               seed, render_fn, config):
+               seed, render_fn, config, augment=(), turn_labels=None):
     self.name = name
     self.split = split
     self.class_names = tuple(class_names)
@@ -81,6 +105,11 @@ class SyntheticClips:
     self._seed_words = [int(seed) & 0xFFFFFFFF, SPLITS.index(split) + 1,
                         zlib.crc32(name.encode())]
     self._kept = None  # keep_rendered(): (frames [N, T, H, W, C], labels [N], rendered [N])
+    self.augment = check_augment(augment)
+    # labels [B], quarter turns [B] -> labels of the turned clips (None: turns keep them)
+    self._turn_labels = turn_labels
+    if self.augment:
+      self.config['augment'] = ','.join(self.augment)
 
   def __len__(self):
     return self._num_clips
@@ -139,9 +168,10 @@ class SyntheticClips:
   def get_batch(self, indices, epoch=0):
     """Renders clips `indices` as frames [B, T, H, W, C], labels and video_ids [B, T] (int32).
 
-    `epoch` is accepted for the dataset protocol and ignored: a clip is the same every epoch.
+    Without `augment` the epoch is ignored: a clip is the same every epoch. With it, each
+    clip's transforms are drawn from (seed, split, index, epoch), so a batch is the same
+    whatever else is in it and whenever it is drawn again.
     """
-    del epoch
     idx = self._indices(indices)
     t = self.frames_per_clip
     if self._kept is None:
@@ -153,9 +183,34 @@ class SyntheticClips:
         kept_frames[new], kept_labels[new] = self._render_clips(new)
         rendered[new] = True  # after the write: a reading thread sees whole clips only
       frames, labels = kept_frames[idx], kept_labels[idx]
+    if self.augment:
+      frames, labels = self._augment(idx, epoch, frames, labels)
     return dict(frames=frames,
                 labels=np.repeat(labels[:, None], t, axis=1).astype(np.int32),
                 video_ids=np.repeat(idx[:, None], t, axis=1).astype(np.int32))
+
+  def _augment(self, idx, epoch, frames, labels):
+    """Each clip shifted on the torus, turned by quarter turns and its colour channels
+    reordered, as `augment` asks, with draws from the clip's (index, epoch) generator."""
+    out = np.empty_like(frames)
+    turns = np.zeros(len(idx), np.int64)
+    h, w, c = self.frame_shape
+    for n, i in enumerate(idx):
+      rng = np.random.Generator(np.random.PCG64(np.random.SeedSequence(
+          self._seed_words + [int(i), int(epoch) + 1, 0xA06])))
+      shift, turn, order = rng.integers(0, [h, w]), rng.integers(4), rng.permutation(c)
+      clip = frames[n]
+      if 'roll' in self.augment:
+        clip = np.roll(clip, tuple(shift), axis=(1, 2))
+      if 'rot90' in self.augment and h == w:
+        turns[n] = turn
+        clip = np.rot90(clip, turn, axes=(1, 2))  # counter-clockwise on screen
+      if 'colors' in self.augment:
+        clip = clip[..., order]
+      out[n] = clip
+    if self._turn_labels is not None:
+      labels = self._turn_labels(labels, turns)
+    return out, labels
 
   def __getitem__(self, i):
     if not isinstance(i, (int, np.integer)) or isinstance(i, bool):
@@ -284,7 +339,7 @@ def _dynamics_trajectory(labels, cols, t, h, w, scale):
 
 def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_per_clip=16,
                      num_classes=None, num_clips=None, seed=0, channels=3, noise=None,
-                     num_distractors=None, flip=None, speed=1.0):
+                     num_distractors=None, flip=None, speed=1.0, augment=None):
   """The project's default dataset: actions that only time reveals.
 
   One random asymmetric shape (the actor, radius 4-7 px at 32x32; solid or striped) moves on
@@ -318,6 +373,10 @@ def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_p
     speed: level 'motion' only: a multiplier of the actor's motion per frame (translation,
       spin and growth alike) for speed studies; the default 1 is the reported difficulty.
       The same clips at another frame rate: every clip is drawn from the same numbers.
+    augment: label-preserving transforms for training, drawn per (index, epoch): 'roll'
+      (a random shift on the torus), 'rot90' (a random quarter turn: every class keeps its
+      label but motion's translations, which turn with the clip: right becomes up), 'colors'
+      (a random order of the colour channels); comma-separated, or None (the default).
 
   Returns:
     A `SyntheticClips`.
@@ -353,7 +412,15 @@ def temporal_actions(split='train', *, level='dynamics', resolution=32, frames_p
       name='temporal_actions', split=split, class_names=names, frame_shape=(h, w, c),
       frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
       config=dict(level=level, resolution=resolution, noise=noise,
-                  num_distractors=num_distractors, seed=seed, speed=speed))
+                  num_distractors=num_distractors, seed=seed, speed=speed),
+      augment=augment, turn_labels=_turn_translations if level == 'motion' else None)
+
+
+def _turn_translations(labels, turns):
+  """Motion labels after `turns` counter-clockwise quarter turns: a translation (right, up,
+  left, down = 0-3) turns with the clip; rotations and size changes keep their label."""
+  labels = np.asarray(labels)
+  return np.where(labels < 4, (labels + turns) % 4, labels).astype(labels.dtype)
 
 
 _SHAPE_COEFFS = {  # harmonics k = 2, 3, 4, 5 of each appearance class's outline
@@ -363,13 +430,14 @@ _SHAPE_COEFFS = {  # harmonics k = 2, 3, 4, 5 of each appearance class's outline
 
 def appearance(split='train', *, resolution=32, frames_per_clip=16, num_classes=None,
                num_clips=None, seed=0, channels=3, noise=None, num_distractors=None,
-               flip=None):
+               flip=None, augment=None):
   """Control set: the class is the object's shape x texture, visible in every frame.
 
   10 classes = 5 outlines (disc, oval, triangle, square, star; slightly jittered per clip)
   x 2 textures (solid, striped). The object (radius 5-8 px at 32x32) moves at a random
   constant velocity (0-2 px/frame) and spin on the same kind of scene as
-  `temporal_actions` (background texture, distractors, noise std 0.05). Args as there.
+  `temporal_actions` (background texture, distractors, noise std 0.05). Args as there
+  (`augment`: every transform keeps every label here).
   """
   check_no_flip('appearance', flip)
   num_clips = common_args(split, resolution, frames_per_clip, num_clips, channels)
@@ -400,4 +468,4 @@ def appearance(split='train', *, resolution=32, frames_per_clip=16, num_classes=
       name='appearance', split=split, class_names=names, frame_shape=(h, w, c),
       frames_per_clip=t, num_clips=num_clips, seed=seed, render_fn=render_fn,
       config=dict(resolution=resolution, noise=noise, num_distractors=num_distractors,
-                  seed=seed))
+                  seed=seed), augment=augment)
