@@ -243,6 +243,12 @@ def warm_start(config, trainer, state, frame_shape, source_params):
                              '--config.module_lr_scales=0,0 (or drop init_from)')
   local = to_checkpoint(trainer, state)
   shapes = lambda tree: jax.tree.map(lambda x: (x.shape, x.dtype), tree)
+  # A local head is a training device of the source run (read by no evaluation): a
+  # network without it takes the module's own parameters.
+  source_params = tuple(
+      {name: v for name, v in p.items() if not name.startswith('local_head/') or
+       (k <= len(local.params) and name in local.params[k - 1])}
+      for k, p in enumerate(source_params, start=1))
   if (len(source_params) < len(frozen) or
       any(shapes(source_params[k - 1]) != shapes(local.params[k - 1]) for k in frozen)):
     raise checks.ConfigError('init_from', source, f'its modules {frozen[0]}-{frozen[-1]} '

@@ -307,6 +307,21 @@ class TrainTest(TmpDirs):
     self.assertFalse(np.allclose(jax.tree.leaves(got[0])[0], jax.tree.leaves(start[0])[0]))
     self.assertFalse(np.allclose(jax.tree.leaves(got[1])[0], jax.tree.leaves(learned[1])[0]))
 
+  def test_init_from_a_run_with_local_heads_takes_the_modules_own_parameters(self):
+    source = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2, **{'model.local_heads': '1,2'}), source)
+    learned = final_state(source, tiny(num_steps=2, **{'model.local_heads': '1,2'})
+                          ).state.params
+    self.assertTrue(any(n.startswith('local_head/') for n in learned[1]))
+    warm = self.tmpdir()  # no heads here: modules 1-2 held at the source's, heads dropped
+    config = tiny(num_steps=2, module_lr_scales='0,0', init_from=source)
+    train.train_and_evaluate(config, warm)
+    got = final_state(warm, config).state.params
+    for k in (0, 1):
+      self.assertFalse(any(n.startswith('local_head/') for n in got[k]))
+      assert_same_leaves(self, got[k], {n: v for n, v in learned[k].items()
+                                        if not n.startswith('local_head/')})
+
   def test_init_from_refuses_what_it_cannot_use(self):
     source = self.tmpdir()
     train.train_and_evaluate(tiny(num_steps=2), source)
