@@ -231,16 +231,35 @@ def frozen_modules(config, num_modules):
   return tuple(frozen)
 
 
+def init_modules(config, num_modules):
+  """The modules `init_from` fills: `init_modules` ('1,2,3,4'), or the frozen ones."""
+  text = str(config.get('init_modules', '') or '').strip()
+  if not text:
+    return frozen_modules(config, num_modules)
+  try:
+    modules = tuple(int(v) for v in text.split(','))
+  except ValueError:
+    modules = ()
+  if (not modules or len(set(modules)) != len(modules)
+      or not all(1 <= k <= num_modules for k in modules)):
+    raise checks.ConfigError('init_modules', config.init_modules, 'not distinct module '
+                             f'numbers 1..{num_modules}', "give e.g. '1,2,3,4', or '' for "
+                             'the frozen modules')
+  return tuple(sorted(modules))
+
+
 def warm_start(config, trainer, state, frame_shape, source_params):
-  """`state` (just initialised) with its frozen modules' parameters taken from
-  `source_params` (the run in `config.init_from`): they start from, and stay at, what that
-  run learned. Raises ConfigError if nothing is frozen or the shapes differ."""
+  """`state` (just initialised) with the parameters of the modules `init_modules` names
+  (default: the frozen ones) taken from `source_params` (the run in `config.init_from`):
+  frozen ones keep what that run learned, learning ones go on from there. Raises
+  ConfigError if there is nothing to fill or the shapes differ."""
   source = config.init_from
-  frozen = frozen_modules(config, trainer.network.num_modules)
+  frozen = init_modules(config, trainer.network.num_modules)
   if not frozen:
     raise checks.ConfigError('init_from', source, 'it fills the frozen modules, and this '
                              'config freezes none', 'freeze the lowest modules with '
-                             '--config.module_lr_scales=0,0 (or drop init_from)')
+                             '--config.module_lr_scales=0,0, name the modules to fill with '
+                             '--config.init_modules=1,2 (or drop init_from)')
   local = to_checkpoint(trainer, state)
   shapes = lambda tree: jax.tree.map(lambda x: (x.shape, x.dtype), tree)
   # A local head is a training device of the source run (read by no evaluation): a
@@ -251,7 +270,7 @@ def warm_start(config, trainer, state, frame_shape, source_params):
       for k, p in enumerate(source_params, start=1))
   if (len(source_params) < len(frozen) or
       any(shapes(source_params[k - 1]) != shapes(local.params[k - 1]) for k in frozen)):
-    raise checks.ConfigError('init_from', source, f'its modules {frozen[0]}-{frozen[-1]} '
+    raise checks.ConfigError('init_from', source, f'its modules {",".join(map(str, frozen))} '
                              "do not have this network's parameter shapes",
                              'give a run of the same model and dataset keys')
   params = tuple(source_params[k - 1] if k in frozen else p

@@ -168,6 +168,10 @@ def check_config(config):
                       'give e.g. --config.ema_decay=0.99, or 0 for no average')
   if get(config, 'eval_raw') is not None:
     _bool(config, 'eval_raw')
+  if get(config, 'init_modules') and not get(config, 'init_from'):
+    raise ConfigError('init_modules', config.init_modules, 'names modules to fill from '
+                      'init_from, which is not set', 'give the source run with '
+                      '--config.init_from=RUN_FOLDER (or drop init_modules)')
   _choice(config, 'model.name', sorted(models.MODELS))
   if get(config, 'model.hidden') is not None:
     _int(config, 'model.hidden', 0, 'the head width (0: no hidden layer)')

@@ -203,7 +203,8 @@ def _open(config, workdir, store, abstract, config_file):
 
 
 def initial_state(config, trainer, train_set, batch):
-  """A new run's first state: `trainer.init`, its frozen modules from `init_from` if set."""
+  """A new run's first state: `trainer.init`, its frozen modules (or `init_modules`) from
+  `init_from` if set."""
   state = trainer.init(rng(config), batch)
   if config.get('init_from'):
     state = builders.warm_start(config, trainer, state, train_set.frame_shape,

@@ -322,6 +322,24 @@ class TrainTest(TmpDirs):
       assert_same_leaves(self, got[k], {n: v for n, v in learned[k].items()
                                         if not n.startswith('local_head/')})
 
+  def test_init_modules_start_learning_modules_from_another_run(self):
+    source = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2), source)
+    learned = final_state(source, tiny(num_steps=2)).state.params
+    config = tiny(init_from=source, init_modules='2,3')  # nothing frozen: 2-3 start there
+    train_set, _ = builders.make_datasets(config)
+    task, network = builders.make_task_and_network(config, train_set)
+    trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
+    batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
+    got = train.initial_state(config, trainer, train_set, batch).params
+    assert_same_leaves(self, got[1:], learned[1:])
+    self.assertFalse(np.allclose(jax.tree.leaves(got[0])[0], jax.tree.leaves(learned[0])[0]))
+    for bad, problem in (('2,9', 'not distinct module numbers 1..3'), ('x', 'not distinct')):
+      with self.assertRaisesRegex(checks.ConfigError, f'init_modules=.*{problem}'):
+        train.train_and_evaluate(tiny(init_from=source, init_modules=bad), self.tmpdir())
+    with self.assertRaisesRegex(checks.ConfigError, 'init_modules=.*init_from, which is not'):
+      train.train_and_evaluate(tiny(init_modules='1'), self.tmpdir())
+
   def test_init_from_refuses_what_it_cannot_use(self):
     source = self.tmpdir()
     train.train_and_evaluate(tiny(num_steps=2), source)

@@ -118,6 +118,8 @@ def _base():
   config.module_lr_scales = '0,0'
   # A run folder whose frozen modules' parameters replace their random init ('' = none).
   config.init_from = ''
+  # Which modules init_from fills: '' the frozen ones, or module numbers ('1,2,3,4').
+  config.init_modules = ''
   # Keep the frozen modules' outputs per clip (up to this many GB): a clip drawn again skips
   # their forwards; the same numbers (sj.FrozenCache). Embedded sets only (a file dataset
   # may change a clip per epoch). 0: compute them at every draw.

@@ -94,6 +94,9 @@ KEYS = {
     'init_from': "a run folder (another run's --workdir, same model and dataset keys): "
                  'its newest checkpoint gives the frozen modules (module_lr_scales zeros) '
                  "their parameters, which they keep; '': random init",
+    'init_modules': "with init_from: which modules start from the run's parameters, "
+                    "comma-separated numbers from module 1 up ('1,2,3,4': learning ones "
+                    "too, which then go on learning from there); '': the frozen ones",
     'frozen_cache_gb': "keep the frozen modules' outputs per clip, up to this many GB, so a "
                        'clip drawn again skips their forwards (the same numbers: '
                        'sj.FrozenCache; one device, clips, sideways or bptt, the embedded '
