@@ -408,3 +408,15 @@ def test_quarter_turns_turn_the_translation_labels():
   for c, direction in enumerate(((1., 0.), (0., -1.), (-1., 0.), (0., 1.))):
     along = v[labels == c] @ np.array(direction)
     assert len(along) >= 4 and (along > 0.7).all(), (c, along)
+
+
+def test_clip_cnn_tool_trains_and_reports_its_curve():
+  """`experiments.clip_cnn` (a whole-clip CNN outside the frame clock): one held-out
+  accuracy per evaluation in its curve, and one log line each."""
+  from experiments import clip_cnn  # pylint: disable=g-import-not-at-top
+  logs = []
+  result = clip_cnn.run('motion', steps=40, eval_every=20, augment='roll', test_clips=32,
+                        log=logs.append)
+  assert [s for s, _ in result['curve']] == [20, 40], result
+  assert all(0 <= a <= 1 for _, a in result['curve']), result
+  assert len(logs) == 2 and 'held-out clip accuracy' in logs[0], logs

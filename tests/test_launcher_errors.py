@@ -212,6 +212,11 @@ class CommandLineTest(parameterized.TestCase):
       self.assert_one_line(_run([*args, f'--out={out}'], 'experiments.control'), expected)
     self.assertFalse(os.path.exists(out))
 
+  def test_clip_cnn_errors(self):
+    for args, expected in ((['--steps=0'], '--steps=0: give a positive number'),
+                           (['--augment=flip'], "augment='flip': give distinct names")):
+      self.assert_one_line(_run(args, 'experiments.clip_cnn'), expected)
+
   def test_every_tool_imports_beside_every_other(self):
     """The tests import several tools into one process (which ones depends on how pytest
     shares the files out), so no two may define the same absl flag at import time."""
