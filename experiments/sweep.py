@@ -9,8 +9,9 @@ experiments/configs/default.py; an entry's own `'config'` key, e.g.
 `'experiments/configs/default.py:appearance'`, overrides it for that entry) and `SEEDS` (run every entry once per seed, the workdir
 named `NAME/seed_S`). Each run is `python -m experiments.train` in its own workdir
 `ROOT/NAME[/seed_S]`; a run counts as finished when its workdir holds `result.json`
-(written by the launcher at the end), so a sweep can be stopped and restarted over several
-sittings. `--parallel=N` runs N at a time, each pinned to its own CPU core on Linux.
+(written by the launcher at the end) of at least the entry's `num_steps`, so a sweep can be
+stopped and restarted over several sittings, and raising an entry's `num_steps` takes its
+finished run further (the launcher resumes it: `num_steps` is a resumable change). `--parallel=N` runs N at a time, each pinned to its own CPU core on Linux.
 While a run trains, its workdir holds `sweep.lock` (the training process id): a second
 sweep on the same root skips that run instead of training it again into the same folder.
 """
@@ -63,8 +64,18 @@ def command(config_file, workdir, overrides):
   return args
 
 
-def finished(workdir):
-  return os.path.exists(os.path.join(workdir, 'result.json'))
+def finished(workdir, num_steps=None):
+  """Whether the run in `workdir` ended (its result.json), at `num_steps` or later if given."""
+  path = os.path.join(workdir, 'result.json')
+  if not os.path.exists(path):
+    return False
+  if num_steps is None:
+    return True
+  try:
+    with open(path) as f:
+      return json.load(f).get('step', 0) >= int(num_steps)
+  except (ValueError, OSError):  # unreadable: run it again (the launcher resumes)
+    return False
 
 
 LOCK = 'sweep.lock'  # in a run's workdir while some sweep runs it: the training process id
@@ -123,7 +134,7 @@ def main(argv):
   todo = []
   for name, suffix, overrides in runs:
     workdir = os.path.join(_ROOT.value, suffix)
-    if finished(workdir):
+    if finished(workdir, overrides.get('num_steps')):
       print(f'done already: {suffix}', flush=True)
       continue
     if _skip_if_running(workdir, suffix):

@@ -47,6 +47,9 @@ class SweepTest(absltest.TestCase):
     _write_run(os.path.join(self.dir, 'a', 'seed_0'), [(1, 1., 0.5)])
     self.assertTrue(sweep.finished(os.path.join(self.dir, 'a', 'seed_0')))
     self.assertFalse(sweep.finished(os.path.join(self.dir, 'a', 'seed_1')))
+    # A finished run that an entry now asks to take further is not done: it resumes.
+    self.assertTrue(sweep.finished(os.path.join(self.dir, 'a', 'seed_0'), num_steps=1))
+    self.assertFalse(sweep.finished(os.path.join(self.dir, 'a', 'seed_0'), num_steps=3))
 
   def test_earlier_sweeps_keep_the_regime_they_measured(self):
     from experiments import sweeps  # pylint: disable=g-import-not-at-top
