@@ -26,13 +26,16 @@ class SkipEdge(NamedTuple):
   `older` delays the edge by that many more ticks than its kind: the source's output of
   `older` frames before the kind's frame (e.g. kind 'fresh', older 1, from the input: x[t-1]).
   One source may feed one target at several delays (taps: a causal temporal convolution,
-  each tap with its own projection); an edge is its (source, target, delay).
+  each tap with its own projection); an edge is its (source, target, delay). A `detach`ed
+  edge carries activations only: the target reads the source through a stop_gradient, so
+  the source does not learn from this consumer (its gradient message is zero).
   """
   source: int
   target: int
   kind: str = 'fresh'
   combine: str = 'project'
   older: int = 0
+  detach: bool = False
 
 
 class Edge(NamedTuple):
@@ -121,7 +124,8 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
   '-N' frames older ('0>5:fresh-1': the top reads x[t-1]; 'input:aligned-2': each module
   also reads the input two frames before its main input's frame), or '-N/M/...' for one
   tap at each ('3>5:fresh-0/2/4/6': the top reads module 3's output at four delays, a
-  causal temporal convolution over 7 ticks of it). COMBINE: project
+  causal temporal convolution over 7 ticks of it). A fourth part 'detach' makes the edges
+  carry no gradient back to their source ('3>5:fresh-0/2:project:detach'). COMBINE: project
   (default; identity when shapes already match), sum, mean, or bilinear
   (proj(s) + main * proj'(s): adds the product of the two inputs). Patterns join with '+', each with its
   own kind and rule: 'input+to_top', '1>4+0>5:aligned'; an edge (source, target and
@@ -138,9 +142,10 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
     return tuple(edges)
   parts = name.split(':')
   edge = _one_edge(parts[0], num_modules) if '>' in parts[0] else None
-  if len(parts) > 3 or (parts[0] not in SKIP_PATTERNS and edge is None):
-    raise ValueError(f'Unknown skip pattern {name!r}; use PATTERN[:KIND[:COMBINE]] with '
-                     f'PATTERN in {sorted(SKIP_PATTERNS)}, KIND in {KINDS}, '
+  if (len(parts) > 4 or (len(parts) == 4 and parts[3] != 'detach')
+      or (parts[0] not in SKIP_PATTERNS and edge is None)):
+    raise ValueError(f'Unknown skip pattern {name!r}; use PATTERN[:KIND[:COMBINE[:detach]]] '
+                     f'with PATTERN in {sorted(SKIP_PATTERNS)}, KIND in {KINDS}, '
                      f'COMBINE in {COMBINES}.')
   kind = parts[1] if len(parts) > 1 else 'fresh'
   combine = parts[2] if len(parts) > 2 else 'project'
@@ -152,7 +157,9 @@ def skip_pattern(name: str, num_modules: int) -> Tuple[SkipEdge, ...]:
     raise ValueError(f'Unknown combine rule {combine!r} in pattern {name!r}; '
                      f'use one of {COMBINES}.')
   pairs = [edge] if edge is not None else SKIP_PATTERNS[parts[0]](num_modules)
-  return tuple(SkipEdge(j, k, kind, combine, older) for j, k in pairs for older in olders)
+  detach = len(parts) == 4
+  return tuple(SkipEdge(j, k, kind, combine, older, detach)
+               for j, k in pairs for older in olders)
 
 
 def _kind_and_older(text, name):
@@ -333,6 +340,8 @@ class Network:
                          f'{COMBINES}.')
       if not isinstance(s.older, (int, np.integer)) or s.older < 0:
         raise ValueError(f'{label}: older={s.older!r} must be a whole number of frames >= 0.')
+      if not isinstance(s.detach, (bool, np.bool_)):
+        raise ValueError(f'{label}: detach={s.detach!r} must be True or False.')
       if not 2 <= s.target <= self.num_modules:
         raise ValueError(f'{label}: target must be a module 2..{self.num_modules}.')
       if not 0 <= s.source < s.target - 1:
@@ -411,6 +420,8 @@ class Network:
     def module_fn(main, *skips):
       if detached:  # no gradient back along the main edge (the skips still carry one)
         main = jax.lax.stop_gradient(main)
+      # Detached skips carry activations only: no gradient back to their sources.
+      skips = tuple(jax.lax.stop_gradient(s) if e.detach else s for e, s in zip(edges, skips))
       if getattr(body, 'combines_skips', False):  # the module reads its skips itself
         out = body(main, *skips)
       else:

@@ -124,8 +124,9 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
 
   Args:
     bodies: K functions (module params, u) -> a_k.
-    skips: [(source, target, kind[, combine[, older]])]; combine 'sum' (default),
-      'project' or 'bilinear'; older: ticks of delay beyond the kind's (default 0).
+    skips: [(source, target, kind[, combine[, older[, detach]]])]; combine 'sum' (default),
+      'project' or 'bilinear'; older: ticks of delay beyond the kind's (default 0); detach:
+      the target reads the source through a stop_gradient (default False).
     params: K Haiku param dicts.
     frames [B, T, H, W, C], labels [B, T], video_ids [B, T] (numpy).
 
@@ -142,6 +143,8 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
   velocity = [jax.tree.map(jnp.zeros_like, p) for p in params]
   combine = {(j, target, skip_delay(j, target, kind, rest[1] if len(rest) > 1 else 0)):
              (rest[0] if rest else 'sum') for j, target, kind, *rest in skips}
+  detached = {(j, target, skip_delay(j, target, kind, rest[1] if len(rest) > 1 else 0))
+              for j, target, kind, *rest in skips if len(rest) > 2 and rest[2]}
   taps = {(j, k): sum(src == j for src, _ in edges[k][1:]) for k in edges for j, _ in edges[k]}
 
   def scope(j, k, d):  # the engine's naming: 'skip_from_J', or 'skip_from_J_dD' for taps
@@ -173,7 +176,9 @@ def run(bodies, skips, params, frames, labels, video_ids, lr, update_every, mome
 
       def fwd(p, xs, body=body, sources=sources, k=k):  # C_k (sum / project), then H_k
         main = xs[0]
-        parts = [combine_one(p, combine[(j, k, d)], j, x, main, scope(j, k, d))
+        parts = [combine_one(p, combine[(j, k, d)], j,
+                             lax.stop_gradient(x) if (j, k, d) in detached else x, main,
+                             scope(j, k, d))
                  for (j, d), x in zip(sources[1:], xs[1:])]
         return body(p, sum(parts, main))
       if u_valid:  # forward at u_k[t] (an invalid output is never used)

@@ -653,6 +653,25 @@ class BadInputTest(parameterized.TestCase):
       sj.Network((lambda x: x,) * 3, skips=[sj.SkipEdge(1, 3, 'fresh', 'sum', 1),
                                            sj.SkipEdge(1, 3, 'fresh', 'sum', 1)])
 
+  def test_detached_skips_carry_no_gradient_to_their_source(self):
+    self.assertEqual(sj.skip_pattern('1>3:fresh-0/2:sum:detach', 3),
+                     tuple(sj.SkipEdge(1, 3, 'fresh', 'sum', o, True) for o in (0, 2)))
+    with self.assertRaisesRegex(ValueError, r"PATTERN\[:KIND\[:COMBINE\[:detach\]\]\]"):
+      sj.skip_pattern('1>3:fresh:sum:nograd', 3)
+    with self.assertRaisesRegex(ValueError, r'skip 1->3: detach=1 must be True or False'):
+      sj.Network((lambda x: x,) * 3, skips=[sj.SkipEdge(1, 3, 'fresh', 'sum', 0, 1)])
+    # Module 3 reads module 1 through a skip: detached, module 1's output gets no gradient
+    # from it (module 2, the main input, still does).
+    for detach, reaches in ((False, True), (True, False)):
+      net = sj.Network((lambda x: x + 1., lambda x: x * 2., lambda x: x),
+                       skips=[sj.SkipEdge(1, 3, 'fresh', 'sum', 0, detach)])
+      x = jnp.ones((1, 2, 2, 3))
+      params = net.init(jax.random.PRNGKey(0), x)
+      grads = jax.grad(lambda m, s: net.apply_fns()[2](params[2], m, s).sum(),
+                       argnums=(0, 1))(x, x)
+      self.assertTrue(np.all(grads[0] == 1.))
+      self.assertEqual(bool(np.any(grads[1])), reaches)
+
   @parameterized.parameters('1>3:fresh-2/2', '1>3:fresh-1/', '1>3:fresh-/1')
   def test_bad_taps(self, name):
     with self.assertRaisesRegex(ValueError, r"distinct numbers joined by '/'"):

@@ -54,6 +54,10 @@ CASES = {
                     (1, 4, 'aligned', 'sum', 0))),
     'k4_project_taps': (4, ((0, 3, 'fresh', 'project', 0), (0, 3, 'fresh', 'project', 1),
                             (1, 4, 'fresh', 'project', 0), (1, 4, 'fresh', 'bilinear', 2))),
+    # Detached edges: module 4 reads module 1 at two delays, one of them through a
+    # stop_gradient (its message is zero, still valid), and module 2 through another.
+    'k4_detach': (4, ((1, 4, 'fresh', 'sum', 0), (1, 4, 'fresh', 'sum', 2, True),
+                      (2, 4, 'aligned', 'sum', 0, True))),
 }
 POOLED = {'k4_project': (4, 5, 5), 'k4_bilinear': (4, 5, 5), 'k4_project_taps': (4, 5, 5)}  # per conv module: channels (module 1 also pools)
 
