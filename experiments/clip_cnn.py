@@ -106,7 +106,8 @@ def main(argv):
   if len(argv) > 1:
     raise checks.FlagError(f'unexpected arguments {argv[1:]}: give flags only (--help)')
   f = flags.FLAGS
-  result = run(f.level, f.steps, f.eval_every, f.augment, f.seed)
+  result = run(f.level, f.steps, f.eval_every, f.augment, f.seed,
+               log=lambda line: print(line, flush=True))
   if f.out:
     os.makedirs(os.path.dirname(os.path.abspath(f.out)), exist_ok=True)
     with open(f.out + '.tmp', 'w') as out:
