@@ -15,8 +15,8 @@ object with these members can be batched or streamed.
 `get_dataset(name, split, **kwargs)` builds a dataset by name, so configs can name them.
 Every factory takes `flip`: the video sets flip training clips at random by default
 (`flip=False` turns it off; a flip turns 'left' into 'right'), Moving MNIST only with
-`flip=True`; `flip=None` means the default; the synthetic sets are never augmented and
-refuse `flip=True`.
+`flip=True`; `flip=None` means the default; the synthetic sets are never flipped and
+refuse `flip=True` (their label-preserving transforms are `augment=`).
 
 Modules, one concern each:
   batching      the protocol, collate, resumable `batches` (`pipeline` is its old name)

@@ -223,12 +223,13 @@ class SyntheticClips:
 
 
 def check_no_flip(name, flip):
-  """Synthetic sets have no augmentation: flip may be None or False, never True."""
+  """Synthetic sets are never flipped: flip may be None or False, never True."""
   if flip not in (None, False):
     raise ValueError(
-        f'flip={flip!r}: {name} is rendered, not augmented, so it has no flip; a mirrored '
-        "clip would also turn 'left' into 'right' without changing its label. Leave flip "
-        'unset (or False) for synthetic sets; flip applies to real video datasets.')
+        f'flip={flip!r}: {name} is rendered, not augmented by flips, so it has no flip; a '
+        "mirrored clip would also turn 'left' into 'right' without changing its label. "
+        'Leave flip unset (or False) for synthetic sets (augment= gives label-preserving '
+        'transforms); flip applies to real video datasets.')
 
 
 def common_args(split, resolution, frames_per_clip, num_clips, channels, min_frames=2):
