@@ -14,8 +14,6 @@ when it sees every frame at once, with no pipeline, no causality and no delay (t
 clock's networks see the clip one frame per tick).
 """
 
-import json
-import os
 import time
 
 from absl import flags
@@ -27,6 +25,7 @@ import optax
 
 from experiments import checks
 from experiments import cli
+from experiments import workdir as workdir_lib
 from sideways_jax.data import get_dataset
 from sideways_jax.data import pipeline
 
@@ -109,10 +108,7 @@ def main(argv):
   result = run(f.level, f.steps, f.eval_every, f.augment, f.seed,
                log=lambda line: print(line, flush=True))
   if f.out:
-    os.makedirs(os.path.dirname(os.path.abspath(f.out)), exist_ok=True)
-    with open(f.out + '.tmp', 'w') as out:
-      json.dump(result, out, indent=1)
-    os.replace(f.out + '.tmp', f.out)
+    workdir_lib.write_json(f.out, result)
 
 
 if __name__ == '__main__':

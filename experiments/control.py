@@ -13,8 +13,6 @@ them as JSON with `--out`. A video model that does worse than this on a level ha
 learnt what a global motion estimate sees; one that does better localises the object.
 """
 
-import json
-import os
 import time
 
 from absl import flags
@@ -22,6 +20,7 @@ import numpy as np
 
 from experiments import checks
 from experiments import cli
+from experiments import workdir as workdir_lib
 from sideways_jax.data import controls
 from sideways_jax.data import get_dataset
 
@@ -96,11 +95,7 @@ def main(argv):
   print('per class: ' + ', '.join(f'{n} {a:.2f}' for n, a in result['per_class'].items()
                                   if a is not None))
   if f.out:
-    os.makedirs(os.path.dirname(os.path.abspath(f.out)), exist_ok=True)
-    tmp = f.out + '.tmp'
-    with open(tmp, 'w') as f:
-      json.dump(result, f, indent=1)
-    os.replace(tmp, f.out)
+    workdir_lib.write_json(f.out, result)
 
 
 if __name__ == '__main__':

@@ -87,7 +87,10 @@ def run_info(config_file=None):
           'command': ' '.join(sys.argv), 'config_file': config_file}
 
 
-def _write_json(path, obj):
+def write_json(path, obj):
+  """`obj` as JSON at `path`, written whole or not at all (a temp file, then a rename);
+  its folder is made if missing."""
+  os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
   tmp = f'{path}.tmp.{os.getpid()}'
   with open(tmp, 'w') as f:
     json.dump(obj, f, indent=1)
@@ -101,7 +104,7 @@ def config_path(workdir):
 
 def write_config(workdir, config, info):
   """config.json: the resolved config, plus `run_info` (version, commit, devices, ...)."""
-  _write_json(config_path(workdir), {**json.loads(config.to_json()), 'run_info': info})
+  write_json(config_path(workdir), {**json.loads(config.to_json()), 'run_info': info})
 
 
 def read_record(workdir):
@@ -151,7 +154,7 @@ def check_same_run(workdir, config):
 
 
 def write_result(workdir, result):
-  _write_json(os.path.join(workdir, 'result.json'), result)
+  write_json(os.path.join(workdir, 'result.json'), result)
 
 
 def read_result(workdir):

@@ -2,6 +2,7 @@
 no traceback, no run folder left behind), and the engine's checks as the API and the
 launcher surface them."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -211,6 +212,14 @@ class CommandLineTest(parameterized.TestCase):
                            (['extra'], 'unexpected arguments')):
       self.assert_one_line(_run([*args, f'--out={out}'], 'experiments.control'), expected)
     self.assertFalse(os.path.exists(out))
+
+  def test_control_writes_its_result(self):
+    out = os.path.join(self.root, 'sub', 'control.json')
+    proc = _run(['--train_clips=32', '--test_clips=16', '--steps=5', '--hidden=8',
+                 f'--out={out}'], 'experiments.control')
+    self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+    with open(out) as f:
+      self.assertEqual(json.load(f)['test_clips'], 16)
 
   def test_clip_cnn_errors(self):
     for args, expected in ((['--steps=0'], '--steps=0: give a positive number'),
