@@ -254,8 +254,8 @@ def warm_start(config, trainer, state, frame_shape, source_params):
   frozen ones keep what that run learned, learning ones go on from there. Raises
   ConfigError if there is nothing to fill or the shapes differ."""
   source = config.init_from
-  frozen = init_modules(config, trainer.network.num_modules)
-  if not frozen:
+  filled = init_modules(config, trainer.network.num_modules)
+  if not filled:
     raise checks.ConfigError('init_from', source, 'it fills the frozen modules, and this '
                              'config freezes none', 'freeze the lowest modules with '
                              '--config.module_lr_scales=0,0, name the modules to fill with '
@@ -268,12 +268,12 @@ def warm_start(config, trainer, state, frame_shape, source_params):
       {name: v for name, v in p.items() if not name.startswith('local_head/') or
        (k <= len(local.params) and name in local.params[k - 1])}
       for k, p in enumerate(source_params, start=1))
-  if (len(source_params) < len(frozen) or
-      any(shapes(source_params[k - 1]) != shapes(local.params[k - 1]) for k in frozen)):
-    raise checks.ConfigError('init_from', source, f'its modules {",".join(map(str, frozen))} '
+  if (len(source_params) < max(filled) or
+      any(shapes(source_params[k - 1]) != shapes(local.params[k - 1]) for k in filled)):
+    raise checks.ConfigError('init_from', source, f'its modules {",".join(map(str, filled))} '
                              "do not have this network's parameter shapes",
                              'give a run of the same model and dataset keys')
-  params = tuple(source_params[k - 1] if k in frozen else p
+  params = tuple(source_params[k - 1] if k in filled else p
                  for k, p in enumerate(local.params, start=1))
   return from_checkpoint(trainer, local._replace(params=params), config, frame_shape)
 

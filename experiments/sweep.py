@@ -11,7 +11,8 @@ named `NAME/seed_S`). Each run is `python -m experiments.train` in its own workd
 `ROOT/NAME[/seed_S]`; a run counts as finished when its workdir holds `result.json`
 (written by the launcher at the end) of at least the entry's `num_steps`, so a sweep can be
 stopped and restarted over several sittings, and raising an entry's `num_steps` takes its
-finished run further (the launcher resumes it: `num_steps` is a resumable change). `--parallel=N` runs N at a time, each pinned to its own CPU core on Linux.
+finished run further (the launcher resumes it: `num_steps` is a resumable change).
+`--parallel=N` runs N at a time, each pinned to its own CPU core on Linux.
 While a run trains, its workdir holds `sweep.lock` (the training process id): a second
 sweep on the same root skips that run instead of training it again into the same folder.
 """

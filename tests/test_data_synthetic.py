@@ -390,6 +390,10 @@ def test_augmented_clips_keep_their_labels_and_depend_on_index_and_epoch():
   assert ds.config['augment'] == 'roll,rot90,colors'
   with pytest.raises(ValueError, match=r"augment='flip': give distinct names of roll"):
     get_dataset('temporal_actions', 'train', augment='flip', **kw)
+  with pytest.raises(ValueError, match=r'rot90 needs square frames, these are 8x16'):
+    synthetic.SyntheticClips(name='x', split='train', class_names=('a', 'b'),
+                             frame_shape=(8, 16, 3), frames_per_clip=2, num_clips=1, seed=0,
+                             render_fn=None, config={}, augment='rot90')
 
 
 def test_quarter_turns_turn_the_translation_labels():

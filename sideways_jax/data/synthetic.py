@@ -106,6 +106,9 @@ class SyntheticClips:
                         zlib.crc32(name.encode())]
     self._kept = None  # keep_rendered(): (frames [N, T, H, W, C], labels [N], rendered [N])
     self.augment = check_augment(augment)
+    if 'rot90' in self.augment and self.frame_shape[0] != self.frame_shape[1]:
+      raise ValueError(f'augment={augment!r}: rot90 needs square frames, these are '
+                       f'{self.frame_shape[0]}x{self.frame_shape[1]}; drop rot90.')
     # labels [B], quarter turns [B] -> labels of the turned clips (None: turns keep them)
     self._turn_labels = turn_labels
     if self.augment:
@@ -202,7 +205,7 @@ class SyntheticClips:
       clip = frames[n]
       if 'roll' in self.augment:
         clip = np.roll(clip, tuple(shift), axis=(1, 2))
-      if 'rot90' in self.augment and h == w:
+      if 'rot90' in self.augment:
         turns[n] = turn
         clip = np.rot90(clip, turn, axes=(1, 2))  # counter-clockwise on screen
       if 'colors' in self.augment:
