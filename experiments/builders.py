@@ -251,10 +251,13 @@ def init_modules(config, num_modules):
 def warm_start(config, trainer, state, frame_shape, source_params):
   """`state` (just initialised) with the parameters of the modules `init_modules` names
   (default: the frozen ones) taken from `source_params` (the run in `config.init_from`):
-  frozen ones keep what that run learned, learning ones go on from there. Raises
-  ConfigError if there is nothing to fill or the shapes differ."""
+  frozen ones keep what that run learned, learning ones go on from there. A learning module
+  may read skip edges the source did not have (`skip_from_*` parameters it lacks): those
+  start from their initialisation, and a line says so. Raises ConfigError if there is
+  nothing to fill, or a filled module's parameters differ from the source's otherwise."""
   source = config.init_from
-  filled = init_modules(config, trainer.network.num_modules)
+  num_modules = trainer.network.num_modules
+  filled = init_modules(config, num_modules)
   if not filled:
     raise checks.ConfigError('init_from', source, 'it fills the frozen modules, and this '
                              'config freezes none', 'freeze the lowest modules with '
@@ -268,14 +271,31 @@ def warm_start(config, trainer, state, frame_shape, source_params):
       {name: v for name, v in p.items() if not name.startswith('local_head/') or
        (k <= len(local.params) and name in local.params[k - 1])}
       for k, p in enumerate(source_params, start=1))
-  if (len(source_params) < max(filled) or
-      any(shapes(source_params[k - 1]) != shapes(local.params[k - 1]) for k in filled)):
-    raise checks.ConfigError('init_from', source, f'its modules {",".join(map(str, filled))} '
-                             "do not have this network's parameter shapes",
+  if len(source_params) < max(filled):
+    raise checks.ConfigError('init_from', source, f'it has {len(source_params)} modules, '
+                             f'and init_modules fills up to module {max(filled)}',
                              'give a run of the same model and dataset keys')
-  params = tuple(source_params[k - 1] if k in filled else p
-                 for k, p in enumerate(local.params, start=1))
-  return from_checkpoint(trainer, local._replace(params=params), config, frame_shape)
+  frozen = frozen_modules(config, num_modules)
+  params, fresh = list(local.params), []
+  for k in filled:
+    theirs, ours = source_params[k - 1], local.params[k - 1]
+    new = sorted(n for n in ours if n not in theirs)
+    if (set(theirs) - set(ours) or shapes(theirs) != shapes({n: ours[n] for n in theirs})
+        or any(not n.startswith('skip_from_') for n in new)):
+      raise checks.ConfigError('init_from', source, f'its module {k} does not have this '
+                               "network's parameter shapes", 'give a run of the same model '
+                               'and dataset keys')
+    if new and k in frozen:
+      raise checks.ConfigError('init_from', source, f'module {k} is frozen and reads skip '
+                               f'edges the source did not have ({", ".join(new)}): they '
+                               'would stay at their random initialisation', 'let the module '
+                               'learn (module_lr_scales), or drop those skips')
+    params[k - 1] = {**ours, **theirs}
+    fresh += [f'{k}:{n}' for n in new]
+  if fresh:
+    print(f'init_from: new skip parameters start from their initialisation: '
+          f'{", ".join(fresh)}', flush=True)
+  return from_checkpoint(trainer, local._replace(params=tuple(params)), config, frame_shape)
 
 
 def is_placed(trainer):

@@ -340,6 +340,29 @@ class TrainTest(TmpDirs):
     with self.assertRaisesRegex(checks.ConfigError, 'init_modules=.*init_from, which is not'):
       train.train_and_evaluate(tiny(init_modules='1'), self.tmpdir())
 
+  def test_init_from_lets_a_learning_module_read_new_skip_edges(self):
+    source = self.tmpdir()
+    train.train_and_evaluate(tiny(num_steps=2, skips='none'), source)
+    learned = final_state(source, tiny(num_steps=2, skips='none')).state.params
+    config = tiny(init_from=source, init_modules='1,2,3', module_lr_scales='0',
+                  skips='1>3:fresh-0/2')  # module 3 learns, and reads module 1 at two delays
+    train_set, _ = builders.make_datasets(config)
+    task, network = builders.make_task_and_network(config, train_set)
+    trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
+    batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
+    got = train.initial_state(config, trainer, train_set, batch).params
+    assert_same_leaves(self, got[:2], learned[:2])
+    new = sorted(n for n in got[2] if n not in learned[2])
+    self.assertEqual(new, ['skip_from_1_d1/proj', 'skip_from_1_d3/proj'])
+    assert_same_leaves(self, {n: got[2][n] for n in learned[2]}, learned[2])
+    # A frozen module would hold a new skip's random projection forever: refused.
+    frozen = tiny(init_from=source, module_lr_scales='0,0', skips='0>2')
+    workdir = self.tmpdir()
+    with self.assertRaisesRegex(checks.ConfigError, 'init_from=.*module 2 is frozen and '
+                                'reads skip edges the source did not have'):
+      train.train_and_evaluate(frozen, workdir)
+    self.assertEqual(os.listdir(workdir), [])
+
   def test_init_from_refuses_what_it_cannot_use(self):
     source = self.tmpdir()
     train.train_and_evaluate(tiny(num_steps=2), source)
