@@ -7,7 +7,9 @@ Reads every run's metrics.jsonl and result.json under ROOT and writes OUT.json (
 name: final metric mean, std and per-seed values, seconds and steps to a target accuracy,
 the eval curve of every seed) and OUT.png (held-out curves against steps and against
 training time, mean over seeds with a band of +- one std). Runs not finished yet are
-listed as missing, so a report can be written over several sittings.
+listed as missing, so a report can be written over several sittings; what such a run has
+evaluated so far (a run still training, or one stopped early) is kept apart as its
+`partial` curve, drawn dotted and named with its last step, never counted in a mean.
 """
 
 import json
@@ -58,16 +60,19 @@ def summarise(module, root, metric, target):
     evals, result = read_run(os.path.join(root, suffix))
     entry = by_name.setdefault(name, {'finals': [], 'curves': [], 'missing': [],
                                       'steps_to_target': [], 'seconds_to_target': [],
-                                      'train_time_s': [], 'copy_last_mse': []})
+                                      'train_time_s': [], 'copy_last_mse': [],
+                                      'partial': {}})
+    curve = [(r['step'], r.get('train_time_s'), r.get(metric)) for r in evals]
     if result is None:
       entry['missing'].append(suffix)
+      if curve:
+        entry['partial'][suffix] = curve
       continue
     entry['finals'].append(result[metric])
     entry['train_time_s'].append(result.get('train_time_s'))
     if 'copy_last_mse' in result:  # prediction: the copy-last-frame baseline on the same clips
       entry['copy_last_mse'].append(result['copy_last_mse'])
-    entry['curves'].append([(r['step'], r.get('train_time_s'), r.get(metric))
-                            for r in evals])
+    entry['curves'].append(curve)
     step, seconds = first_crossing(evals, metric, target)
     entry['steps_to_target'].append(step)
     entry['seconds_to_target'].append(seconds)
@@ -124,6 +129,16 @@ def plot(summary, path, beside=None):
       line, = ax.plot(x, mean, style, label=label)
       if len(curves) > 1:
         ax.fill_between(x, mean - std, mean + std, color=line.get_color(), alpha=0.2)
+  for name, entry, _ in runs:
+    for suffix, curve in entry.get('partial', {}).items():
+      steps = [p[0] for p in curve]
+      values = [p[2] for p in curve]
+      minutes = [(p[1] or np.nan) / 60 for p in curve]
+      label = f'{name}: {suffix} unfinished (step {steps[-1]})'
+      if suffix == name:
+        label = f'{name} unfinished (step {steps[-1]})'
+      line, = axes[0].plot(steps, values, ':', label=label)
+      axes[1].plot(minutes, values, ':', color=line.get_color())
   metric = summary['metric']
   copy_last = [v for e in summary['runs'].values() for v in e.get('copy_last_mse', [])]
   for ax, xlabel in ((axes[0], 'step (one batch of clips)'),
@@ -159,7 +174,10 @@ def main(argv):
       text = f'{entry["mean"]:.3f} (one seed: no std)'
     else:
       text = f'{entry["mean"]:.3f} +- {entry["std"]:.3f}'
-    print(f'{name:40s} {metric} {text} (n={entry["n"]}, missing {len(entry["missing"])})')
+    partial = ', '.join(f'{suffix} at step {curve[-1][0]}: {curve[-1][2]:.3f}'
+                        for suffix, curve in entry['partial'].items())
+    print(f'{name:40s} {metric} {text} (n={entry["n"]}, missing {len(entry["missing"])})'
+          + (f'; unfinished: {partial}' if partial else ''))
 
 
 if __name__ == '__main__':

@@ -101,6 +101,9 @@ class SweepTest(absltest.TestCase):
     self.assertEqual(a['seconds_to_target'], [None, 21., 22.])
     self.assertEqual(b['n'], 0)
     self.assertLen(b['missing'], 3)
+    # What an unfinished run evaluated is kept apart, out of every mean.
+    self.assertEqual(b['partial'], {os.path.join('b', 'seed_0'): [(100, 10., 0.2)]})
+    self.assertEqual(a['partial'], {})
     report.plot(summary, os.path.join(self.dir, 'curves.png'))
     self.assertTrue(os.path.getsize(os.path.join(self.dir, 'curves.png')) > 1000)
 
