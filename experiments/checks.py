@@ -236,3 +236,16 @@ def check_network(config, network, frame_shape):
                         f'module {name} would output shape {tuple(out.shape)}: the frames '
                         f'are too small for the pooling of model.size='
                         f'{get(config, "model.size")!r}', fix)
+  # On the frame clock (Sideways and bptt) an output is valid once every input path has
+  # filled: a skip's delay adds to its path. With clips (reset) a loss is taken on ticks
+  # 0..T-1 only, so a top first valid later than that would train on nothing.
+  if get(config, 'algorithm') in ('sideways', 'bptt') and not get(config, 'stream', False):
+    first = network.graph().valid_from(network.num_modules)
+    frames = config.frames_per_clip
+    if first > frames - 1:
+      raise ConfigError('skips', get(config, 'skips'), f'the top module\'s output is first '
+                        f'valid at tick {first} of a clip (its slowest input path, skip delays '
+                        f'included), and a clip of {frames} frames takes its losses at ticks '
+                        f'0..{frames - 1}: no output would ever be trained or evaluated',
+                        f'shorten the skips\' delays, or give clips of at least {first + 1} '
+                        f'frames (--config.frames_per_clip={first + 1})')

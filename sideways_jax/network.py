@@ -75,6 +75,13 @@ class Graph:
       return 0
     return min(self.newest_lag(e.source) + e.delay for e in self.inputs(k))
 
+  def valid_from(self, k: int) -> int:
+    """First tick of a clip at which module k's output is valid (every input valid):
+    k - 1 without skips; a skip's delay can only make it later."""
+    if k == 0:
+      return 0
+    return max(self.valid_from(e.source) + e.delay for e in self.inputs(k))
+
 
 def edge_delay(source: int, target: int, kind: str, older: int = 0) -> int:
   """Delay d of an edge j -> k: module k reads at tick t what j wrote at tick t - d."""

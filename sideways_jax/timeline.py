@@ -20,14 +20,6 @@ from sideways_jax.network import Network
 NONE = -1
 
 
-def _valid_from(graph, num_modules):
-  """First tick at which each module's activation is valid (every input valid)."""
-  first = {0: 0}
-  for k in range(1, num_modules + 1):
-    first[k] = max(first[e.source] + e.delay for e in graph.inputs(k))
-  return first
-
-
 def sideways_schedule(network: Network, num_frames: int, drain: bool = True
                       ) -> Dict[str, np.ndarray]:
   """Per module and tick of one clip (reset, drain): the frames each activation mixes,
@@ -43,7 +35,7 @@ def sideways_schedule(network: Network, num_frames: int, drain: bool = True
   graph = network.graph()
   num_modules = network.num_modules
   ticks = num_frames + (num_modules - 1 if drain else 0)
-  first = _valid_from(graph, num_modules)
+  first = {k: graph.valid_from(k) for k in range(num_modules + 1)}
   lag_new = {k: graph.newest_lag(k) for k in range(num_modules + 1)}
   lag_old = {0: 0}
   for k in range(1, num_modules + 1):

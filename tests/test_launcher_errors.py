@@ -21,6 +21,7 @@ import optax
 
 import sideways_jax as sj
 
+from experiments import builders
 from experiments import checks
 from experiments import cli
 from experiments import train
@@ -300,6 +301,27 @@ class LauncherDataErrorsTest(absltest.TestCase):
     with mock.patch.dict(sj.models.MODELS, {'deep_vgg': deep}):
       with self.assertRaisesRegex(checks.ConfigError, r'dataset.resolution=16.*too small for'):
         train.train_and_evaluate(config, os.path.join(tempfile.mkdtemp(), 'run'))
+
+
+  def test_skips_whose_delays_leave_no_valid_output_in_a_clip(self):
+    # Tiny: K = 3, 6-frame clips. Taps of module 1 into the top 1..5 frames old make the
+    # top first valid at tick 0 + (1 + 5) = 6, past the clip's last loss tick (5).
+    config = default.get_config('tiny')
+    config.skips = '1>3:fresh-0/5'
+    workdir = os.path.join(tempfile.mkdtemp(), 'run')
+    with self.assertRaisesRegex(checks.ConfigError, r'skips=.*first valid at tick 6 .*'
+                                r'frames_per_clip=7'):
+      train.train_and_evaluate(config, workdir)
+    self.assertFalse(os.path.exists(os.path.join(workdir, 'checkpoints')))
+    for ok in ({'skips': '1>3:fresh-0/4'},           # first valid at tick 5: one loss tick
+               {'frames_per_clip': 7},                # or longer clips
+               {'algorithm': 'backprop'}):            # the same-frame graph has no delays
+      config = default.get_config('tiny')
+      config.skips = '1>3:fresh-0/5'
+      config.update(ok)
+      train_set, _ = builders.make_datasets(config)
+      _, network = builders.make_task_and_network(config, train_set)
+      checks.check_network(config, network, train_set.frame_shape)  # no error
 
 
 if __name__ == '__main__':
