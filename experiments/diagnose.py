@@ -19,6 +19,11 @@ headed module holds its head's term too, and bptt trains the top's loss alone, s
 modules' cosines are below 1 even on static clips; `--config.model.local_heads=` compares
 the body without them (the comparison is on the body's parameters either way).
 
+With `--by_class`, each probe also records the moving-clip cosine per class
+(`cosine_by_class`, `probe_clips` held-out clips of each class): where a class is told by
+how motion changes (`dynamics`' turns, reversal, speed changes) and where by what every
+frame pair shows (its constant velocity), the two gradients may part differently.
+
 Writes DIR/diagnostics.jsonl (one record per probe) and DIR/diagnostics.png, and prints a
 line per probe.
 """
@@ -39,6 +44,8 @@ from experiments import train
 # --config and --workdir are the launcher's flags (defined where experiments.train is).
 _PROBE_EVERY = flags.DEFINE_integer('probe_every', 100, 'Steps between probes.')
 _PROBE_CLIPS = flags.DEFINE_integer('probe_clips', 16, 'Held-out clips per probe.')
+_BY_CLASS = flags.DEFINE_bool('by_class', False, 'Also the cosine per class (probe_clips '
+                              'held-out clips of each).')
 
 
 def _norm(tree):
@@ -58,6 +65,24 @@ def probe(network, task, params, batch):
       for key in ('sideways_norm', 'bptt_norm', 'activation_rms', 'dead_fraction'):
         record[key] = report[key].tolist()
   return record
+
+
+def class_batches(test_set, clips_per_class, prep):
+  """{class name: a batch of the first `clips_per_class` held-out clips of that class}.
+  Raises ValueError if the split has fewer clips of a class."""
+  labels = np.concatenate([
+      np.asarray(test_set.get_batch(np.arange(i, min(i + 256, len(test_set))))['labels'])[:, 0]
+      for i in range(0, len(test_set), 256)])
+  names = getattr(test_set, 'class_names', None) or [str(c) for c in range(labels.max() + 1)]
+  out = {}
+  for c, name in enumerate(names):
+    index = np.flatnonzero(labels == c)[:clips_per_class]
+    if len(index) < clips_per_class:
+      raise ValueError(f'by_class: the held-out split has {len(index)} clips of class '
+                       f'{name!r}, fewer than probe_clips={clips_per_class}; give a smaller '
+                       '--probe_clips.')
+    out[name] = prep(test_set.get_batch(index))
+  return out
 
 
 def plot(records, names, path):
@@ -106,7 +131,7 @@ def plot(records, names, path):
   plt.close(fig)
 
 
-def run(config, workdir, probe_every=100, probe_clips=16):
+def run(config, workdir, probe_every=100, probe_clips=16, by_class=False):
   """Trains `config` as the launcher would (its datasets, batches, trainer with the frozen
   modules held, `init_from`), probing every `probe_every` steps; returns the records and
   writes DIR/diagnostics.jsonl and DIR/diagnostics.png."""
@@ -121,6 +146,7 @@ def run(config, workdir, probe_every=100, probe_clips=16):
   prep = builders.preprocess(config)
   batches = map(prep, builders.make_batches(config, train_set))
   probe_batch = prep(test_set.get_batch(np.arange(probe_clips)))
+  per_class = class_batches(test_set, probe_clips, prep) if by_class else {}
   batch = next(batches)
   state = train.initial_state(config, trainer, train_set, batch)
   records = []
@@ -130,6 +156,11 @@ def run(config, workdir, probe_every=100, probe_clips=16):
       record = None
       if step % probe_every == 0 or step == config.num_steps:
         record = {'step': step, **probe(network, task, state.params, probe_batch)}
+        if per_class:
+          record['cosine_by_class'] = {
+              name: diagnostics.gradient_agreement(network, task, state.params,
+                                                   b)['cosine'].tolist()
+              for name, b in per_class.items()}
         before = state.params
       state, metrics = trainer.step(state, batch)
       batch = next(batches)
@@ -145,6 +176,8 @@ def run(config, workdir, probe_every=100, probe_clips=16):
               ' '.join(f'{c:.2f}' for c in record['cosine_kernels']) + ' | static ' +
               ' '.join(f'{c:.2f}' for c in record['cosine_static']) + ' | dead ' +
               ' '.join(f'{d:.2f}' for d in record['dead_fraction'][:-1]), flush=True)
+        for name, cosines in record.get('cosine_by_class', {}).items():
+          print(f'  {name:24s} cos ' + ' '.join(f'{c:.2f}' for c in cosines), flush=True)
   plot(records, network.names, os.path.join(workdir, 'diagnostics.png'))
   print(f'wrote {path} and {os.path.join(workdir, "diagnostics.png")}')
   return records
@@ -154,7 +187,8 @@ def main(argv):
   del argv
   if not flags.FLAGS.workdir:
     raise app.UsageError('--workdir is required.')
-  run(flags.FLAGS.config, flags.FLAGS.workdir, _PROBE_EVERY.value, _PROBE_CLIPS.value)
+  run(flags.FLAGS.config, flags.FLAGS.workdir, _PROBE_EVERY.value, _PROBE_CLIPS.value,
+      _BY_CLASS.value)
 
 
 if __name__ == '__main__':
