@@ -35,11 +35,10 @@ def sideways_schedule(network: Network, num_frames: int, drain: bool = True
   graph = network.graph()
   num_modules = network.num_modules
   ticks = num_frames + (num_modules - 1 if drain else 0)
+  # The longest path to a module sets both its first valid tick and how far back the
+  # oldest frame it mixes lies: one number, a_k[t] mixes frames t - first[k] ... .
   first = {k: graph.valid_from(k) for k in range(num_modules + 1)}
   lag_new = {k: graph.newest_lag(k) for k in range(num_modules + 1)}
-  lag_old = {0: 0}
-  for k in range(1, num_modules + 1):
-    lag_old[k] = max(lag_old[e.source] + e.delay for e in graph.inputs(k))
   # delta_K valid with a_K; delta_j valid one tick after every consumer's message is.
   delta_first = {num_modules: first[num_modules]}
   for j in range(num_modules - 1, 0, -1):
@@ -51,7 +50,7 @@ def sideways_schedule(network: Network, num_frames: int, drain: bool = True
       held = min(t, num_frames - 1)  # drain ticks hold the last frame
       frame = lambda lag: min(t - lag, num_frames - 1) if t - lag >= 0 else NONE
       if t >= first[k]:
-        out['oldest'][k - 1, t] = frame(lag_old[k])
+        out['oldest'][k - 1, t] = frame(first[k])
         out['newest'][k - 1, t] = frame(lag_new[k])
       loss_tick = t - (num_modules - k)  # the main path: one hop down per tick
       if t >= delta_first[k] and loss_tick < num_frames:
