@@ -322,6 +322,29 @@ class TrainTest(TmpDirs):
       assert_same_leaves(self, got[k], {n: v for n, v in learned[k].items()
                                         if not n.startswith('local_head/')})
 
+  def test_init_from_starts_a_local_head_of_another_shape_afresh(self):
+    # The source's heads read a 3x3 conv of 8 channels (head_conv=8); here module 2's head
+    # has 4: module 2's own parameters carry over, its head starts from initialisation.
+    source = self.tmpdir()
+    heads = {'model.local_heads': '2', 'model.head_conv': 8}
+    train.train_and_evaluate(tiny(num_steps=2, **heads), source)
+    learned = final_state(source, tiny(num_steps=2, **heads)).state.params
+    config = tiny(init_from=source, init_modules='1,2', module_lr_scales='0',
+                  **{'model.local_heads': '2', 'model.head_conv': 4})
+    train_set, _ = builders.make_datasets(config)
+    task, network = builders.make_task_and_network(config, train_set)
+    trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
+    batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
+    init = trainer.init(builders.rng(config), batch).params  # what warm_start starts from
+    got = train.initial_state(config, trainer, train_set, batch).params
+    own = lambda p: {n: v for n, v in p.items() if not n.startswith('local_head/')}
+    head = lambda p: {n: v for n, v in p.items() if n.startswith('local_head/')}
+    assert_same_leaves(self, got[:1], learned[:1])
+    assert_same_leaves(self, own(got[1]), own(learned[1]))
+    self.assertNotEqual(jax.tree.map(np.shape, head(got[1])),
+                        jax.tree.map(np.shape, head(learned[1])))
+    assert_same_leaves(self, head(got[1]), head(init[1]))
+
   def test_init_modules_start_learning_modules_from_another_run(self):
     source = self.tmpdir()
     train.train_and_evaluate(tiny(num_steps=2), source)
