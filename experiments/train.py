@@ -216,7 +216,8 @@ def source_params(source):
   """The newest checkpoint's parameters of the run folder `init_from` names."""
   if not os.path.isfile(os.path.join(source, 'config.json')):
     raise checks.ConfigError('init_from', source, 'is not a run folder (it has no '
-                             'config.json)', 'give the --workdir of a trained run')
+                             'config.json)', 'give the --workdir of a trained run, or train '
+                             f'one there first (python -m experiments.train --workdir={source})')
   try:
     return evaluate.load_run(source)[3].state.params
   except checks.FlagError as err:

@@ -606,6 +606,30 @@ class ConfigTest(parameterized.TestCase):
     config.model.local_heads = ''
     self.assertEqual(heads(), ())
 
+  def test_dynamics_variant_tunes_module_4_from_a_motion_run(self):
+    config = default.get_config('dynamics')
+    self.assertEqual((config.dataset.level, config.algorithm), ('dynamics', 'sideways'))
+    self.assertEqual(config.init_from, 'workdirs/default')  # the README's main command
+    self.assertEqual(builders.frozen_modules(config, 5), (1, 2, 3))
+    self.assertEqual(builders.init_modules(config, 5), (1, 2, 3, 4))
+    config.dataset.num_clips = 16
+    train_set, _ = builders.make_datasets(config)
+    self.assertEqual(train_set.augment, ('roll', 'rot90', 'colors'))
+    _, network = builders.make_task_and_network(config, train_set)
+    self.assertEqual(network.local_heads, ())
+    # Four taps of module 3 (the oldest 6 + 1 ticks behind it): the top is first valid at
+    # tick 2 + 7 = 9, so a 16-frame clip has seven outputs.
+    self.assertEqual(network.graph().valid_from(5), 9)
+    checks.check_network(config, network, train_set.frame_shape)
+    # Its source run is the README's main command; without it, one error says how to make it.
+    config.init_from = os.path.join(tempfile.mkdtemp(), "default")
+    config.eval_clips = 16
+    workdir = tempfile.mkdtemp()
+    with self.assertRaisesRegex(checks.ConfigError, r'init_from=.*not a run folder.*train '
+                                r'one there first \(python -m experiments.train --workdir='):
+      train.train_and_evaluate(config, workdir)
+    self.assertEqual(os.listdir(workdir), [])
+
   def test_real_data_configs_read_a_plain_root_key_and_flip(self):
     for name in ('ucf101', 'hmdb51', 'kinetics600', 'moving_mnist'):
       config = default.get_config(name)
