@@ -2,9 +2,10 @@
 On the four-tap graph (`results_dynamics_top_taps.py`) Skip-Sideways reaches 0.486 ± 0.046
 with modules 3-4 learning and 0.592 ± 0.018 with both held (`results_dynamics_top_alone.py`),
 while bptt gains from them (0.665 ± 0.016). Module 3 learns mostly from the taps' messages,
-each referring to its output 0-6 ticks older than the input it is applied to (the probe:
-its whole-batch cosine with bptt 0.11); module 4 learns from the top's main input only, a
-message one tick old (cosine 0.62). `ss_m4_learns`: module 3 held, module 4 and the top
+each about its output 2-8 ticks older than the input it is applied to (the probe: its
+whole-batch cosine with bptt 0.11); module 4 learns from the top's main input only, a
+message about its output two ticks older (cosine 0.62).
+`ss_m4_learns`: module 3 held, module 4 and the top
 learning (`module_lr_scales=0,0,0`). `ss_m34_slow`: both learning at a tenth of the rate
 (`0,0,0.1,0.1`). `bptt_m4_learns`: the exact gradient in the first regime, the same-graph
 comparison for it. Seed 0, one core each, 4000 steps.
