@@ -195,7 +195,7 @@ def moving_digits():
 
 def dynamics():
   """Skip-Sideways on the harder `dynamics` level (the class is how the velocity changes) in
-  the best regime found for it (docs/RESULTS.md, screens 29-38). It starts from a `motion`
+  the best regime found for it (docs/RESULTS.md, screens 29-40). It starts from a `motion`
   run of the default, the README's main command, which must exist first:
 
     python -m experiments.train --workdir=workdirs/default
