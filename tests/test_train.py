@@ -71,6 +71,17 @@ def assert_same_leaves(test, a, b):
     np.testing.assert_array_equal(np.asarray(x), np.asarray(y))
 
 
+def first_params(config):
+  """A new run's first parameters (`init_from` applied) and the initialisation they start
+  from."""
+  train_set, _ = builders.make_datasets(config)
+  task, network = builders.make_task_and_network(config, train_set)
+  trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
+  batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
+  return (train.initial_state(config, trainer, train_set, batch).params,
+          trainer.init(builders.rng(config), batch).params)
+
+
 def but_eval_at(step, recs):
   """The records without the eval of `step` (a shorter first run ends with one)."""
   return [r for r in recs if (r['split'], r['step']) != ('eval', step)]
@@ -331,12 +342,7 @@ class TrainTest(TmpDirs):
     learned = final_state(source, tiny(num_steps=2, **heads)).state.params
     config = tiny(init_from=source, init_modules='1,2', module_lr_scales='0',
                   **{'model.local_heads': '2', 'model.head_conv': 4})
-    train_set, _ = builders.make_datasets(config)
-    task, network = builders.make_task_and_network(config, train_set)
-    trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
-    batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
-    init = trainer.init(builders.rng(config), batch).params  # what warm_start starts from
-    got = train.initial_state(config, trainer, train_set, batch).params
+    got, init = first_params(config)  # init: what warm_start starts from
     own = lambda p: {n: v for n, v in p.items() if not n.startswith('local_head/')}
     head = lambda p: {n: v for n, v in p.items() if n.startswith('local_head/')}
     assert_same_leaves(self, got[:1], learned[:1])
@@ -350,11 +356,7 @@ class TrainTest(TmpDirs):
     train.train_and_evaluate(tiny(num_steps=2), source)
     learned = final_state(source, tiny(num_steps=2)).state.params
     config = tiny(init_from=source, init_modules='2,3')  # nothing frozen: 2-3 start there
-    train_set, _ = builders.make_datasets(config)
-    task, network = builders.make_task_and_network(config, train_set)
-    trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
-    batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
-    got = train.initial_state(config, trainer, train_set, batch).params
+    got, _ = first_params(config)
     assert_same_leaves(self, got[1:], learned[1:])
     self.assertFalse(np.allclose(jax.tree.leaves(got[0])[0], jax.tree.leaves(learned[0])[0]))
     for bad, problem in (('2,9', 'not distinct module numbers 1..3'), ('x', 'not distinct')):
@@ -369,11 +371,7 @@ class TrainTest(TmpDirs):
     learned = final_state(source, tiny(num_steps=2, skips='none')).state.params
     config = tiny(init_from=source, init_modules='1,2,3', module_lr_scales='0',
                   skips='1>3:fresh-0/2')  # module 3 learns, and reads module 1 at two delays
-    train_set, _ = builders.make_datasets(config)
-    task, network = builders.make_task_and_network(config, train_set)
-    trainer = builders.make_trainer(config, network, task, train_set.frame_shape)
-    batch = builders.preprocess(config)(train_set.get_batch([0, 1]))
-    got = train.initial_state(config, trainer, train_set, batch).params
+    got, _ = first_params(config)
     assert_same_leaves(self, got[:2], learned[:2])
     new = sorted(n for n in got[2] if n not in learned[2])
     self.assertEqual(new, ['skip_from_1_d1/proj', 'skip_from_1_d3/proj'])
@@ -521,7 +519,7 @@ class TrainTest(TmpDirs):
                                rtol=1e-6)
 
 
-class ConfigTest(parameterized.TestCase):
+class ConfigTest(TmpDirs):
 
   @parameterized.parameters([None] + sorted(default.VARIANTS))
   def test_every_variant_is_valid_and_explained(self, variant):
@@ -622,9 +620,9 @@ class ConfigTest(parameterized.TestCase):
     self.assertEqual(network.graph().valid_from(5), 9)
     checks.check_network(config, network, train_set.frame_shape)
     # Its source run is the README's main command; without it, one error says how to make it.
-    config.init_from = os.path.join(tempfile.mkdtemp(), "default")
+    config.init_from = os.path.join(self.tmpdir(), 'default')
     config.eval_clips = 16
-    workdir = tempfile.mkdtemp()
+    workdir = self.tmpdir()
     with self.assertRaisesRegex(checks.ConfigError, r'init_from=.*not a run folder.*train '
                                 r'one there first \(python -m experiments.train --workdir='):
       train.train_and_evaluate(config, workdir)
