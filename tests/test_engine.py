@@ -507,6 +507,27 @@ class FrozenTest(parameterized.TestCase):
     chex.assert_trees_all_equal(a.params[:2], start.params[:2])
     chex.assert_trees_all_equal(a.opt_state[:2], start.opt_state[:2])  # never stepped
 
+  @parameterized.parameters('none', 'input', 'input+1>4:fresh-0/2:bilinear')
+  def test_with_only_the_top_learning_sideways_steps_as_bptt(self, skips):
+    # The top's Sideways gradient is exact at every tick, so with every module below it
+    # held and one step per clip the two algorithms take the same step, skips and taps
+    # included: the "top alone" rows of docs/RESULTS.md are bptt's too.
+    batch = clip_batch(jax.random.normal(jax.random.PRNGKey(3), (2, 8, 5, 5, 4)))
+    net = conv_net(4, skips)
+    states = {}
+    for algorithm in ('sideways', 'bptt'):
+      trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), frozen=(1, 2, 3),
+                         algorithm=algorithm, update_every='clip')
+      start = state = trainer.init(jax.random.PRNGKey(0), batch)
+      for _ in range(2):
+        state, metrics = trainer.step(state, batch)
+      states[algorithm] = state, float(metrics['loss'])
+    (ss, ss_loss), (bp, bp_loss) = states['sideways'], states['bptt']
+    np.testing.assert_allclose(ss_loss, bp_loss, rtol=1e-5)
+    chex.assert_trees_all_close(ss.params, bp.params, atol=1e-6)
+    self.assertGreater(float(jnp.abs(ss.params[3]['linear']['w']
+                                     - start.params[3]['linear']['w']).max()), 1e-3)
+
   @parameterized.parameters(1, 4, 'clip')
   def test_the_drain_stops_where_no_learning_module_is_left(self, update_every):
     # With modules 1-2 of K = 5 frozen the clip drains K - 1 - 2 = 2 ticks, not 4: the last
