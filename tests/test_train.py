@@ -609,6 +609,7 @@ class ConfigTest(TmpDirs):
     self.assertEqual((config.dataset.level, config.algorithm), ('dynamics', 'sideways'))
     self.assertEqual(config.init_from, 'workdirs/default')  # the README's main command
     self.assertEqual(builders.frozen_modules(config, 5), (1, 2, 3))
+    self.assertEqual(builders.module_lr_scales(config, 5), (0, 0, 0, 0.3, 1))
     self.assertEqual(builders.init_modules(config, 5), (1, 2, 3, 4))
     config.dataset.num_clips = 16
     train_set, _ = builders.make_datasets(config)
