@@ -1,0 +1,285 @@
+"""Prepared video sets: decode once, then read any clip without decoding a video again.
+
+`python -m sideways_jax.data.prepare` turns a local UCF101 / HMDB51 / Kinetics-600 copy
+into one folder (docs/REAL_DATASETS.md, "Prepare once"):
+
+  <out>/prepared.json                      what was prepared: dataset, frame size and format,
+                                           class names, every split's (record, label) list,
+                                           each video's frame count, the videos skipped
+  <out>/prepared_videos/1.0.0/...          a tensorflow-datasets folder (array_record), one
+                                           record per video: its frames, each encoded alone
+
+Every video is stored once, whichever folds list it: a record holds all of the video's
+frames, resized so the short side is `short_side`, each frame encoded on its own ('jpeg',
+the default, or 'raw' uint8 bytes), so a clip decodes only its own frames. The folder is
+written by a `tfds.core.GeneratorBasedBuilder` whose features are plain `Tensor`s, and read
+with `as_data_source` (random access; no TensorFlow either way).
+
+Preparing resumes: each decoded video is first kept in `<out>/_work/` (written atomically),
+so a rerun of an interrupted command decodes only what is missing. `prepared.json` is
+written last; a folder without it is refused, with the command that finishes it.
+
+`load(out, dataset, split)` (what `ucf101(..., prepared=out)` and the others call) gives a
+`PreparedClipDataset`: the same clips as `VideoClipDataset` (same sampling, crop, flip and
+seeds; with format 'raw' the same numbers), picklable for grain's process workers.
+"""
+
+import io
+import json
+import os
+
+import numpy as np
+
+from sideways_jax.data import batching
+from sideways_jax.data import transforms
+from sideways_jax.data.errors import DataError
+
+INDEX = 'prepared.json'
+WORK = '_work'
+BUILDER_NAME = 'prepared_videos'
+FORMATS = ('jpeg', 'raw')
+DATASETS = ('ucf101', 'hmdb51', 'kinetics600')
+VERSION = '1.0.0'
+
+
+def _tfds():
+  """tensorflow_datasets (the `[tfds]` extra; no TensorFlow), or one line saying how to
+  install it."""
+  try:
+    import tensorflow_datasets as tfds  # pylint: disable=g-import-not-at-top
+  except ImportError as err:
+    raise DataError('prepared datasets need tensorflow-datasets (no TensorFlow): pip '
+                    "install -e '.[tfds]' (or pip install tensorflow-datasets "
+                    f'importlib_resources array-record); import failed: {err}') from err
+  return tfds
+
+
+def encode_frames(frames, fmt='jpeg', quality=90):
+  """uint8 [N, H, W, 3] -> list of N byte strings, one frame each."""
+  if fmt == 'raw':
+    return [np.ascontiguousarray(f).tobytes() for f in frames]
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  out = []
+  for f in frames:
+    buffer = io.BytesIO()
+    Image.fromarray(f).save(buffer, format='JPEG', quality=quality, subsampling=0)
+    out.append(buffer.getvalue())
+  return out
+
+
+def decode_frame(blob, fmt, height, width):
+  """One stored frame -> uint8 [height, width, 3]."""
+  if fmt == 'raw':
+    return np.frombuffer(blob, np.uint8).reshape(height, width, 3)
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  return np.asarray(Image.open(io.BytesIO(blob)).convert('RGB'))
+
+
+def _resize(frames, height, width):
+  """uint8 [N, H, W, 3] -> uint8 [N, height, width, 3], bilinear (PIL)."""
+  from PIL import Image  # pylint: disable=g-import-not-at-top
+  return np.stack([np.asarray(Image.fromarray(f).resize((width, height), Image.BILINEAR))
+                   for f in frames])
+
+
+_BUILDER_CLASS = []  # made once, on first use: tensorflow-datasets loads only when needed
+
+
+def builder(out, videos=None):
+  """The tfds builder of `<out>/prepared_videos`: it writes `videos` (a function yielding
+  (height, width, label, name, encoded frames) per video) when `download_and_prepare` runs."""
+  if not _BUILDER_CLASS:
+    tfds = _tfds()
+
+    class PreparedVideos(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+      """Videos as per-frame encoded records (see the module docstring)."""
+      name = BUILDER_NAME
+      VERSION = tfds.core.Version(VERSION)
+
+      def __init__(self, *, videos, **kwargs):
+        self._videos = videos
+        super().__init__(**kwargs)
+
+      def _info(self):
+        return tfds.core.DatasetInfo(
+            builder=self, disable_shuffling=True,  # record i is the i-th video prepared
+            description='Video frames, each encoded alone, for random clip access.',
+            features=tfds.features.FeaturesDict({
+                'frames': tfds.features.Sequence(tfds.features.Tensor(shape=(),
+                                                                      dtype=np.object_)),
+                'height': tfds.features.Tensor(shape=(), dtype=np.int32),
+                'width': tfds.features.Tensor(shape=(), dtype=np.int32),
+                'label': tfds.features.Tensor(shape=(), dtype=np.int32),
+                'video': tfds.features.Tensor(shape=(), dtype=np.object_)}))
+
+      def _split_generators(self, dl_manager):
+        del dl_manager
+        return {'videos': self._generate_examples()}
+
+      def _generate_examples(self):
+        for i, (height, width, label, name, frames) in enumerate(self._videos()):
+          yield i, {'frames': frames, 'height': height, 'width': width, 'label': label,
+                    'video': name}
+
+    tfds.disable_progress_bar()
+    _BUILDER_CLASS.append(PreparedVideos)
+  return _BUILDER_CLASS[0](videos=videos, data_dir=out, file_format='array_record')
+
+
+def read_index(out, dataset=None):
+  """`<out>/prepared.json` as a dict; one DataError naming what is wrong and the fix."""
+  index_path = os.path.join(out, INDEX)
+  if not os.path.isdir(out):
+    raise DataError(f'prepared dataset folder not found: {out!r}. Make it with python -m '
+                    'sideways_jax.data.prepare --dataset=NAME --root=RAW_COPY --out=' + out)
+  if not os.path.isfile(index_path):
+    if os.path.isdir(os.path.join(out, WORK)):
+      raise DataError(f'{out!r} is a half-written prepared dataset (its prepare command was '
+                      'interrupted): rerun that same command to finish it (it resumes), or '
+                      'delete the folder.')
+    raise DataError(f'{out!r} is not a prepared dataset (no {INDEX}). Make one with python '
+                    f'-m sideways_jax.data.prepare --dataset=NAME --root=RAW_COPY --out={out}')
+  try:
+    with open(index_path) as f:
+      index = json.load(f)
+  except (OSError, ValueError) as err:
+    raise DataError(f'{index_path} is unreadable ({err}): delete {out!r} and prepare the '
+                    'dataset again.') from err
+  if dataset is not None and index.get('dataset') != dataset:
+    raise DataError(f'{out!r} holds a prepared {index.get("dataset")!r}, not {dataset!r}: '
+                    'give the folder prepared from this dataset.')
+  return index
+
+
+def load(out, dataset, split, **kwargs):
+  """The `PreparedClipDataset` of `split` ('train1', 'test1', ... for UCF101 / HMDB51;
+  'train', 'val', 'test' for Kinetics) of the prepared folder `out`."""
+  index = read_index(out, dataset)
+  if split not in index['splits']:
+    raise DataError(f'{out!r} has no split {split!r}; it has '
+                    f'{", ".join(sorted(index["splits"]))} (the split lists found in the raw '
+                    'copy when it was prepared).')
+  rows = index['splits'][split]
+  if not rows:
+    raise DataError(f'{out!r}: split {split!r} has no readable video. Prepare it again from '
+                    'a complete copy.')
+  return PreparedClipDataset(
+      os.path.join(out, BUILDER_NAME, VERSION), records=[r for r, _ in rows],
+      labels=[l for _, l in rows],
+      num_frames=[index['num_frames'][r] for r, _ in rows],
+      class_names=index['class_names'], fmt=index['format'],
+      stored_short_side=index['short_side'], **kwargs)
+
+
+class PreparedClipDataset:
+  """Clips read from a prepared folder, per the dataset protocol (like `VideoClipDataset`).
+
+  Item `i` is view `i % num_views` of video `i // num_views`; training clips start at random
+  and get a random square crop and (with `flip`) a random horizontal flip; test clips are
+  centred. Every draw is seeded by `(seed, epoch, i)` exactly as `VideoClipDataset` draws
+  it, so a clip is the same clip whichever source it is read from. Frames stored at another
+  short side than `short_side` are resized on read.
+
+  Opens its records lazily, in the process that reads them first: it pickles without open
+  handles (grain's process workers). Bad videos were found and skipped when the folder was
+  prepared (`prepared.json` names them), so `num_bad` is 0 here.
+  """
+
+  def __init__(self, directory, *, records, labels, num_frames, class_names, fmt,
+               stored_short_side, train, frames_per_clip=16, temporal_stride=1,
+               resolution=112, short_side=None, num_views=1, flip=True, mean=None, std=None,
+               pad_mode='loop', seed=0, name='prepared videos', max_bad_fraction=None,
+               thread_type=None, probe=None):
+    del max_bad_fraction, thread_type, probe  # decoding options of the raw-file path
+    transforms.check_pad_mode(pad_mode)
+    if flip is None:
+      flip = True
+    if not isinstance(flip, (bool, np.bool_)):
+      raise ValueError(f'{name}: flip must be True, False or None (the default, True); '
+                       f'got {flip!r}.')
+    if fmt not in FORMATS:
+      raise DataError(f'{directory}: unknown stored format {fmt!r}; prepare it again.')
+    self.directory = directory
+    self.name = name
+    self.class_names = list(class_names)
+    self.num_classes = len(self.class_names)
+    self.train = train
+    self.frames_per_clip = frames_per_clip
+    self.temporal_stride = temporal_stride
+    self.resolution = resolution
+    self.short_side = short_side or int(round(resolution * 8 / 7))
+    self.num_views = 1 if train else num_views
+    self.flip = bool(flip)
+    self.mean, self.std = mean, std
+    self.pad_mode = pad_mode
+    self.seed = seed
+    self.fmt = fmt
+    self.stored_short_side = stored_short_side
+    self.frame_shape = (resolution, resolution, 3)
+    self.records = np.asarray(records, np.int64)
+    self.labels = np.asarray(labels, np.int32)
+    self.num_frames = np.asarray(num_frames, np.int64)
+    self.num_videos = len(self.records)
+    self.bad_videos = {}
+    self._source = None
+
+  def __getstate__(self):
+    state = dict(self.__dict__)
+    state['_source'] = None  # reopened in the process that unpickles it
+    return state
+
+  @property
+  def num_bad(self):
+    return 0
+
+  @property
+  def item_labels(self):
+    """The label of every item (no decoding): `labels` repeated `num_views` times."""
+    return np.repeat(self.labels, self.num_views)
+
+  def __len__(self):
+    return self.num_videos * self.num_views
+
+  def __repr__(self):
+    return (f'PreparedClipDataset({self.name!r}, videos={self.num_videos}, '
+            f'classes={self.num_classes}, frames={self.frames_per_clip}, '
+            f'frame_shape={self.frame_shape}, flip={self.flip}, format={self.fmt!r})')
+
+  def _record(self, v):
+    if self._source is None:
+      tfds = _tfds()
+      try:
+        self._source = tfds.builder_from_directory(self.directory).as_data_source(
+            split='videos')
+      except Exception as err:  # pylint: disable=broad-except
+        raise DataError(f'{self.name}: cannot open the prepared records in '
+                        f'{self.directory!r} ({str(err).splitlines()[0]}); prepare the '
+                        'dataset again.') from err
+    return self._source[int(self.records[v])]
+
+  def get(self, i, epoch=0):
+    """Item i as dict(frames float32 [T,H,W,C], label int, video_id int)."""
+    if not 0 <= i < len(self):
+      raise IndexError(f'index {i} out of range for {len(self)} items')
+    v, view = divmod(i, self.num_views)
+    rng = np.random.default_rng([self.seed, epoch, i]) if self.train else None
+    idx = transforms.clip_indices(
+        int(self.num_frames[v]), self.frames_per_clip, self.temporal_stride, rng=rng,
+        view=view, num_views=self.num_views, pad_mode=self.pad_mode)
+    record = self._record(v)
+    height, width = int(record['height']), int(record['width'])
+    decoded = {}
+    for j in np.unique(idx):
+      decoded[int(j)] = decode_frame(record['frames'][int(j)], self.fmt, height, width)
+    clip = np.stack([decoded[int(j)] for j in idx])
+    if self.short_side != self.stored_short_side:
+      clip = _resize(clip, *transforms.short_side_size(height, width, self.short_side))
+    clip = transforms.crop_and_flip(clip, self.resolution, rng=rng, flip=self.flip)
+    return dict(frames=transforms.to_float(clip, self.mean, self.std),
+                label=int(self.labels[v]), video_id=v)
+
+  def __getitem__(self, i):
+    return self.get(int(i))
+
+  def get_batch(self, indices, epoch=0):
+    return batching.collate([self.get(int(i), epoch) for i in indices])
