@@ -23,9 +23,11 @@ setuptools.setup(
         'sideways-evaluate = experiments.evaluate:run',
     ]},
     extras_require={
-        # tfds builders without TensorFlow (array_record + grain); tfds 4.9.10 needs
-        # importlib_resources but does not declare it.
-        'tfds': ['tensorflow-datasets>=4.9.10', 'importlib_resources', 'array-record'],
+        # Prepared datasets (python -m sideways_jax.data.prepare): a tfds builder without
+        # TensorFlow (array_record + grain), frames as JPEG through libjpeg-turbo
+        # (simplejpeg); tfds 4.9.10 needs importlib_resources but does not declare it.
+        'tfds': ['tensorflow-datasets>=4.9.10', 'importlib_resources', 'array-record',
+                 'simplejpeg>=1.7'],
         # tfds's own ucf101 / moving_mnist builders need TensorFlow itself (~1.5 GB).
         'tensorflow': ['tensorflow-datasets>=4.9.10', 'importlib_resources', 'tensorflow'],
         'test': ['pytest>=8.0', 'pytest-xdist', 'tensorboard>=2.20'],

@@ -175,15 +175,17 @@ def prepare(dataset, root, out, *, short_side=128, fmt='jpeg', quality=90, worke
   for path, reason in list(bad.items())[:10]:
     log(f'skipped (cannot decode): {path}: {reason}')
   good = [i for i in range(len(paths)) if paths[i] not in bad]
-  record = {i: r for r, i in enumerate(good)}  # video position -> record number
+  number = {i: n for n, i in enumerate(good)}  # video position -> its number in `videos`
   position = {p: i for i, p in enumerate(paths)}
-  num_frames = []
+  records = []  # per video: first record, frame count, height, width
 
   def videos():
+    first = 0
     for i in good:
       height, width, blobs = _read_work(out, i)
-      num_frames.append(len(blobs))
-      yield height, width, label_of[paths[i]], os.path.relpath(paths[i], root), blobs
+      records.append([first, len(blobs), height, width])
+      first += len(blobs)
+      yield blobs
 
   tfds_dir = os.path.join(out, prepared_lib.BUILDER_NAME)
   if os.path.isdir(tfds_dir):  # records of an interrupted write: written anew
@@ -193,9 +195,9 @@ def prepare(dataset, root, out, *, short_side=128, fmt='jpeg', quality=90, worke
   shutil.rmtree(os.path.join(out, 'downloads'), ignore_errors=True)
   index = dict(
       dataset=dataset, format=fmt, short_side=short_side, quality=manifest['quality'],
-      class_names=classes, num_frames=num_frames,
+      class_names=classes, records=records,
       videos=[os.path.relpath(paths[i], root) for i in good],
-      splits={name: [[record[position[p]], label] for p, label in rows if p not in bad]
+      splits={name: [[number[position[p]], label] for p, label in rows if p not in bad]
               for name, rows in splits.items()},
       bad_videos=bad, decode_s=round(decode_s, 2),
       write_s=round(time.time() - write_start, 2),
@@ -203,7 +205,7 @@ def prepare(dataset, root, out, *, short_side=128, fmt='jpeg', quality=90, worke
   _write_atomic(os.path.join(out, prepared_lib.INDEX), json.dumps(index).encode())
   shutil.rmtree(os.path.join(out, prepared_lib.WORK))
   log(f'prepared {len(good)} videos ({len(bad)} skipped) into {out}: '
-      f'{index["bytes"] / 2**20:.1f} MiB, {sum(num_frames)} frames, '
+      f'{index["bytes"] / 2**20:.1f} MiB, {sum(r[1] for r in records)} frames, '
       f'{time.time() - start:.1f} s')
   return index
 

@@ -4,16 +4,18 @@
 into one folder (docs/REAL_DATASETS.md, "Prepare once"):
 
   <out>/prepared.json                      what was prepared: dataset, frame size and format,
-                                           class names, every split's (record, label) list,
-                                           each video's frame count, the videos skipped
+                                           class names, every split's (video, label) list,
+                                           each video's first record, frame count and size,
+                                           the videos skipped
   <out>/prepared_videos/1.0.0/...          a tensorflow-datasets folder (array_record), one
-                                           record per video: its frames, each encoded alone
+                                           record per frame, a video's frames in a row
 
-Every video is stored once, whichever folds list it: a record holds all of the video's
-frames, resized so the short side is `short_side`, each frame encoded on its own ('jpeg',
-the default, or 'raw' uint8 bytes), so a clip decodes only its own frames. The folder is
-written by a `tfds.core.GeneratorBasedBuilder` whose features are plain `Tensor`s, and read
-with `as_data_source` (random access; no TensorFlow either way).
+Every video is stored once, whichever folds list it, its frames resized so the short side is
+`short_side`, each frame a record of its own ('jpeg' through libjpeg-turbo (simplejpeg),
+quality 90, 4:2:0 chroma like the source videos; or 'raw' uint8 bytes, ~6x larger and
+faster to read), so a clip reads and decodes its own frames and nothing else. The folder is
+written by a `tfds.core.GeneratorBasedBuilder` whose one feature is a plain `Tensor`, and
+read with `as_data_source` (random access; no TensorFlow either way).
 
 Preparing resumes: each decoded video is first kept in `<out>/_work/` (written atomically),
 so a rerun of an interrupted command decodes only what is missing. `prepared.json` is
@@ -54,25 +56,29 @@ def _tfds():
   return tfds
 
 
+def _simplejpeg():
+  try:
+    import simplejpeg  # pylint: disable=g-import-not-at-top
+  except ImportError as err:
+    raise DataError("prepared datasets need simplejpeg: pip install -e '.[tfds]' (or pip "
+                    f'install simplejpeg); import failed: {err}') from err
+  return simplejpeg
+
+
 def encode_frames(frames, fmt='jpeg', quality=90):
   """uint8 [N, H, W, 3] -> list of N byte strings, one frame each."""
   if fmt == 'raw':
     return [np.ascontiguousarray(f).tobytes() for f in frames]
-  from PIL import Image  # pylint: disable=g-import-not-at-top
-  out = []
-  for f in frames:
-    buffer = io.BytesIO()
-    Image.fromarray(f).save(buffer, format='JPEG', quality=quality, subsampling=0)
-    out.append(buffer.getvalue())
-  return out
+  jpeg = _simplejpeg()
+  return [jpeg.encode_jpeg(np.ascontiguousarray(f), quality=quality, colorspace='RGB',
+                           colorsubsampling='420') for f in frames]
 
 
 def decode_frame(blob, fmt, height, width):
   """One stored frame -> uint8 [height, width, 3]."""
   if fmt == 'raw':
     return np.frombuffer(blob, np.uint8).reshape(height, width, 3)
-  from PIL import Image  # pylint: disable=g-import-not-at-top
-  return np.asarray(Image.open(io.BytesIO(blob)).convert('RGB'))
+  return _simplejpeg().decode_jpeg(blob, colorspace='RGB')
 
 
 def _resize(frames, height, width):
@@ -86,8 +92,8 @@ _BUILDER_CLASS = []  # made once, on first use: tensorflow-datasets loads only w
 
 
 def builder(out, videos=None):
-  """The tfds builder of `<out>/prepared_videos`: it writes `videos` (a function yielding
-  (height, width, label, name, encoded frames) per video) when `download_and_prepare` runs."""
+  """The tfds builder of `<out>/prepared_videos`: when `download_and_prepare` runs it writes
+  the frames `videos()` yields (lists of encoded frames, one list a video), one record each."""
   if not _BUILDER_CLASS:
     tfds = _tfds()
 
@@ -102,24 +108,21 @@ def builder(out, videos=None):
 
       def _info(self):
         return tfds.core.DatasetInfo(
-            builder=self, disable_shuffling=True,  # record i is the i-th video prepared
+            builder=self, disable_shuffling=True,  # record i is the i-th frame written
             description='Video frames, each encoded alone, for random clip access.',
             features=tfds.features.FeaturesDict({
-                'frames': tfds.features.Sequence(tfds.features.Tensor(shape=(),
-                                                                      dtype=np.object_)),
-                'height': tfds.features.Tensor(shape=(), dtype=np.int32),
-                'width': tfds.features.Tensor(shape=(), dtype=np.int32),
-                'label': tfds.features.Tensor(shape=(), dtype=np.int32),
-                'video': tfds.features.Tensor(shape=(), dtype=np.object_)}))
+                'frame': tfds.features.Tensor(shape=(), dtype=np.object_)}))
 
       def _split_generators(self, dl_manager):
         del dl_manager
-        return {'videos': self._generate_examples()}
+        return {'frames': self._generate_examples()}
 
       def _generate_examples(self):
-        for i, (height, width, label, name, frames) in enumerate(self._videos()):
-          yield i, {'frames': frames, 'height': height, 'width': width, 'label': label,
-                    'video': name}
+        key = 0
+        for frames in self._videos():
+          for frame in frames:
+            yield key, {'frame': frame}
+            key += 1
 
     tfds.disable_progress_bar()
     _BUILDER_CLASS.append(PreparedVideos)
@@ -163,11 +166,10 @@ def load(out, dataset, split, **kwargs):
   if not rows:
     raise DataError(f'{out!r}: split {split!r} has no readable video. Prepare it again from '
                     'a complete copy.')
+  videos = np.asarray([index['records'][v] for v, _ in rows], np.int64).reshape(-1, 4)
   return PreparedClipDataset(
-      os.path.join(out, BUILDER_NAME, VERSION), records=[r for r, _ in rows],
-      labels=[l for _, l in rows],
-      num_frames=[index['num_frames'][r] for r, _ in rows],
-      class_names=index['class_names'], fmt=index['format'],
+      os.path.join(out, BUILDER_NAME, VERSION), videos=videos,
+      labels=[l for _, l in rows], class_names=index['class_names'], fmt=index['format'],
       stored_short_side=index['short_side'], **kwargs)
 
 
@@ -185,7 +187,7 @@ class PreparedClipDataset:
   prepared (`prepared.json` names them), so `num_bad` is 0 here.
   """
 
-  def __init__(self, directory, *, records, labels, num_frames, class_names, fmt,
+  def __init__(self, directory, *, videos, labels, class_names, fmt,
                stored_short_side, train, frames_per_clip=16, temporal_stride=1,
                resolution=112, short_side=None, num_views=1, flip=True, mean=None, std=None,
                pad_mode='loop', seed=0, name='prepared videos', max_bad_fraction=None,
@@ -216,10 +218,11 @@ class PreparedClipDataset:
     self.fmt = fmt
     self.stored_short_side = stored_short_side
     self.frame_shape = (resolution, resolution, 3)
-    self.records = np.asarray(records, np.int64)
+    # Per video: first record, frame count, height, width of its stored frames.
+    self.videos = np.asarray(videos, np.int64).reshape(-1, 4)
+    self.num_frames = self.videos[:, 1]
     self.labels = np.asarray(labels, np.int32)
-    self.num_frames = np.asarray(num_frames, np.int64)
-    self.num_videos = len(self.records)
+    self.num_videos = len(self.videos)
     self.bad_videos = {}
     self._source = None
 
@@ -245,17 +248,21 @@ class PreparedClipDataset:
             f'classes={self.num_classes}, frames={self.frames_per_clip}, '
             f'frame_shape={self.frame_shape}, flip={self.flip}, format={self.fmt!r})')
 
-  def _record(self, v):
+  def _frames(self, v, which):
+    """The stored frames `which` (distinct, ascending) of video v: {index: uint8 image}."""
     if self._source is None:
       tfds = _tfds()
       try:
         self._source = tfds.builder_from_directory(self.directory).as_data_source(
-            split='videos')
+            split='frames')
       except Exception as err:  # pylint: disable=broad-except
         raise DataError(f'{self.name}: cannot open the prepared records in '
                         f'{self.directory!r} ({str(err).splitlines()[0]}); prepare the '
                         'dataset again.') from err
-    return self._source[int(self.records[v])]
+    first, _, height, width = (int(x) for x in self.videos[v])
+    records = [self._source[first + int(j)] for j in which]  # (__getitems__ starts threads)
+    return {int(j): decode_frame(r['frame'], self.fmt, height, width)
+            for j, r in zip(which, records)}
 
   def get(self, i, epoch=0):
     """Item i as dict(frames float32 [T,H,W,C], label int, video_id int)."""
@@ -266,14 +273,10 @@ class PreparedClipDataset:
     idx = transforms.clip_indices(
         int(self.num_frames[v]), self.frames_per_clip, self.temporal_stride, rng=rng,
         view=view, num_views=self.num_views, pad_mode=self.pad_mode)
-    record = self._record(v)
-    height, width = int(record['height']), int(record['width'])
-    decoded = {}
-    for j in np.unique(idx):
-      decoded[int(j)] = decode_frame(record['frames'][int(j)], self.fmt, height, width)
+    decoded = self._frames(v, np.unique(idx))
     clip = np.stack([decoded[int(j)] for j in idx])
     if self.short_side != self.stored_short_side:
-      clip = _resize(clip, *transforms.short_side_size(height, width, self.short_side))
+      clip = _resize(clip, *transforms.short_side_size(*clip.shape[1:3], self.short_side))
     clip = transforms.crop_and_flip(clip, self.resolution, rng=rng, flip=self.flip)
     return dict(frames=transforms.to_float(clip, self.mean, self.std),
                 label=int(self.labels[v]), video_id=v)
