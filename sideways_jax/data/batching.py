@@ -1,16 +1,27 @@
 """The dataset protocol, and resumable batching for any dataset that follows it.
 
 `batches` draws one permutation per epoch from `(seed, epoch)` with numpy, so
-the batch sequence is the same for any `num_workers`; workers only parallelise
-loading (grain threads: PyAV decoding and swscale release the GIL).
+the batch sequence is the same for any `num_workers` and `worker_type`; workers only
+parallelise loading (grain worker processes, or grain threads: PyAV decoding and swscale
+release the GIL). With several hosts each takes a disjoint slice of every permutation.
 
 Nothing here imports PyAV: batching synthetic sets never loads a video decoder.
 """
 
+import sys
 from typing import Protocol, Sequence
+import warnings
 
+from absl import flags
 import grain
 import numpy as np
+
+WORKER_TYPES = ('process', 'thread')
+# See `batches`. Threads, by measurement (benchmarks/data_decode.py, suite decode_workers,
+# 2 shared cores): 2 threads gave 126 clips/s, 2 processes 64 and 1 process 51 (medians of
+# 5, load average 3.3), and processes take 2-4 s to start (each imports sideways_jax and
+# JAX) and ship every float32 clip through shared memory.
+DEFAULT_WORKER_TYPE = 'thread'
 
 # What every dataset has (see `Dataset`); checked by name, never by signature.
 PROTOCOL = ('__len__', '__getitem__', 'get_batch', 'num_classes', 'frame_shape',
@@ -79,17 +90,84 @@ def epoch_order(num_items, epoch, *, seed=0, shuffle=True):
   return np.random.default_rng([seed, epoch]).permutation(num_items)
 
 
-def _epoch_batches(dataset, order, batch_size, epoch, num_workers, prefetch):
-  if num_workers <= 0:
-    for s in range(0, len(order), batch_size):
-      yield dataset.get_batch(order[s:s + batch_size], epoch=epoch)
-    return
-  ds = (grain.MapDataset.source(order)
-        .map(lambda i: dataset.get_batch([int(i)], epoch=epoch))
-        .batch(batch_size, drop_remainder=False, batch_fn=concat))
-  opts = grain.ReadOptions(num_threads=num_workers,
-                           prefetch_buffer_size=max(prefetch, num_workers))
-  yield from ds.to_iter_dataset(opts)
+def shard_order(order, shard_index, shard_count):
+  """Host `shard_index`'s contiguous 1/shard_count of `order` (the tail that does not
+  divide evenly is dropped, so every host gets as many items)."""
+  per_host = len(order) // shard_count
+  return order[shard_index * per_host:(shard_index + 1) * per_host]
+
+
+class _ItemOrder:
+  """Position k of the loading stream -> (epoch, item); picklable for process workers.
+
+  The stream starts at item `start` of epoch `first_epoch` and runs through the epochs in
+  order (`usable` items each; `num_epochs` None: without end).
+  """
+
+  def __init__(self, num_items, seed, shuffle, shard, usable, first_epoch, start,
+               num_epochs):
+    self._args = (num_items, seed, shuffle, shard)
+    self._usable, self._first_epoch, self._start = usable, first_epoch, start
+    if num_epochs is None:
+      self._len = 2 ** 62  # Without end (grain needs a length).
+    else:
+      self._len = max(0, (num_epochs - first_epoch) * usable - start)
+    self._cached = (None, None)
+
+  def __len__(self):
+    return self._len
+
+  def __getitem__(self, k):
+    num_items, seed, shuffle, shard = self._args
+    epoch, pos = divmod(int(k) + self._start, self._usable)
+    epoch += self._first_epoch
+    if self._cached[0] != epoch:
+      order = shard_order(epoch_order(num_items, epoch, seed=seed, shuffle=shuffle), *shard)
+      self._cached = (epoch, order)
+    return epoch, int(self._cached[1][pos])
+
+
+class _LoadItem:
+  """Loads one item as a 1-item batch; in a worker process, also records its warnings.
+
+  Returns the batch, or (batch, [(warning category, message)], {new bad_videos entries})
+  with `relay`, so the parent process can re-issue the warnings and keep the count.
+  """
+
+  def __init__(self, dataset, relay):
+    self.dataset, self.relay = dataset, relay
+
+  def __call__(self, epoch_and_item):
+    epoch, i = epoch_and_item
+    if not self.relay:
+      return self.dataset.get_batch([i], epoch=epoch)
+    bad = getattr(self.dataset, 'bad_videos', None)
+    bad = bad if isinstance(bad, dict) else {}
+    known = set(bad)
+    with warnings.catch_warnings(record=True) as caught:
+      warnings.simplefilter('always')
+      batch = self.dataset.get_batch([i], epoch=epoch)
+    new_bad = {k: v for k, v in bad.items() if k not in known}
+    return batch, [(w.category, str(w.message)) for w in caught], new_bad
+
+
+def _item_iterator(dataset, items, num_workers, worker_type, buffer_items):
+  """A grain iterator of loaded 1-item batches, in `items` order."""
+  relay = worker_type == 'process'
+  ds = grain.MapDataset.source(items).map(_LoadItem(dataset, relay))
+  if worker_type == 'thread':
+    return iter(ds.to_iter_dataset(grain.ReadOptions(
+        num_threads=num_workers, prefetch_buffer_size=max(buffer_items, num_workers))))
+  # grain reads absl flags when it starts workers (with JAX imported): outside an absl
+  # app they are unparsed, and reading them would raise. Their defaults are what we want.
+  if not flags.FLAGS.is_parsed():
+    flags.FLAGS.mark_as_parsed()
+  # Each worker process loads its items one at a time (no threads inside it); grain
+  # starts the workers with the 'spawn' method, safe after JAX has started threads.
+  ds = ds.to_iter_dataset(grain.ReadOptions(num_threads=0, prefetch_buffer_size=0))
+  per_worker = max(1, -(-buffer_items // num_workers))
+  return iter(ds.mp_prefetch(grain.MultiprocessingOptions(
+      num_workers=num_workers, per_worker_buffer_size=per_worker)))
 
 
 class Batches:
@@ -98,12 +176,14 @@ class Batches:
   `get_state()` is a small JSON-able dict (epoch, batch within the epoch); a new iterator
   built with the same arguments and `set_state(state)` (or `batches(..., state=state)`)
   yields exactly the batches that would have come next, without loading the skipped ones.
+  With process workers, `close()` (or the end of the last epoch) stops them.
   """
 
   def __init__(self, dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers,
-               prefetch):
+               prefetch, worker_type='thread', shard=(0, 1)):
     self._args = (dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers,
                   prefetch)
+    self._worker_type, self._shard = worker_type, shard
     self._epoch, self._batch = 0, 0
     self._it = None
 
@@ -117,33 +197,75 @@ class Batches:
     epoch, batch = int(state['epoch']), int(state['batch'])
     if epoch < 0 or batch < 0:
       raise ValueError(f'bad batches state {state!r}: epoch and batch must be >= 0.')
+    self.close()
     self._epoch, self._batch = epoch, batch
-    self._it = None
+
+  def close(self):
+    """Stops the loading (worker processes and threads); iterating again restarts it."""
+    it, self._it = self._it, None
+    if it is not None and hasattr(it, 'close'):
+      it.close()
+
+  def __del__(self):
+    try:
+      self.close()
+    except Exception:  # pylint: disable=broad-except
+      pass  # At interpreter exit grain may already be gone.
 
   def __iter__(self):
     return self
 
+  def _order(self, epoch):
+    dataset, _, seed, shuffle, _, usable, _, _ = self._args
+    order = epoch_order(len(dataset), epoch, seed=seed, shuffle=shuffle)
+    return shard_order(order, *self._shard)[:usable]
+
   def __next__(self):
     dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers, prefetch = self._args
-    while True:
-      if num_epochs is not None and self._epoch >= num_epochs:
-        raise StopIteration
+    if self._batch * batch_size >= usable:
+      self._epoch, self._batch = self._epoch + 1, 0
+    if num_epochs is not None and self._epoch >= num_epochs:
+      self.close()
+      raise StopIteration
+    start = self._batch * batch_size
+    if num_workers <= 0:
+      batch = dataset.get_batch(self._order(self._epoch)[start:start + batch_size],
+                                epoch=self._epoch)
+    else:
       if self._it is None:
-        order = epoch_order(len(dataset), self._epoch, seed=seed, shuffle=shuffle)[:usable]
-        order = order[self._batch * batch_size:]
-        self._it = _epoch_batches(dataset, order, batch_size, self._epoch, num_workers,
-                                  prefetch)
-      try:
-        batch = next(self._it)
-      except StopIteration:
-        self._epoch, self._batch, self._it = self._epoch + 1, 0, None
-        continue
-      self._batch += 1
-      return batch
+        items = _ItemOrder(len(dataset), seed, shuffle, self._shard, usable, self._epoch,
+                           start, num_epochs)
+        self._it = _item_iterator(dataset, items, num_workers, self._worker_type,
+                                  prefetch * batch_size)
+      batch = concat([self._take() for _ in range(min(batch_size, usable - start))])
+    self._batch += 1
+    return batch
+
+  def _take(self):
+    got = next(self._it)
+    if self._worker_type != 'process':
+      return got
+    batch, caught, new_bad = got
+    bad = getattr(self._args[0], 'bad_videos', None)
+    if isinstance(bad, dict):
+      for path, reason in new_bad.items():
+        bad.setdefault(path, reason)
+    for category, message in caught:
+      warnings.warn(message, category, stacklevel=3)
+    return batch
+
+
+def _default_shard():
+  """(jax.process_index(), jax.process_count()) if JAX is imported, else (0, 1)."""
+  jax = sys.modules.get('jax')
+  if jax is None:
+    return 0, 1
+  return jax.process_index(), jax.process_count()
 
 
 def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
-            drop_remainder=True, num_workers=0, prefetch=2, state=None):
+            drop_remainder=True, num_workers=0, worker_type=DEFAULT_WORKER_TYPE,
+            prefetch=2, state=None, shard_index=None, shard_count=None):
   """Iterates batch dicts: frames [B,T,H,W,C], labels/video_ids int32 [B,T].
 
   Example:
@@ -154,36 +276,61 @@ def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
   Args:
     dataset: follows the `Dataset` protocol; batch `b` of epoch `e` is
       `dataset.get_batch(indices, epoch=e)`, so augmentation changes per epoch.
-    batch_size: items per batch.
+    batch_size: items per batch (per host when sharded).
     seed: seeds the per-epoch permutation.
     shuffle: permute items each epoch (else dataset order).
     num_epochs: number of passes; None repeats forever.
     drop_remainder: drop each epoch's last, smaller batch (batches never
       span epochs).
     num_workers: 0 loads whole batches in this thread; > 0 loads items
-      (`get_batch([i], epoch)`) on that many grain threads.
-    prefetch: batches read ahead (at least num_workers); memory is about
+      (`get_batch([i], epoch)`) on that many grain workers. The batches are the same.
+    worker_type: 'process' (grain worker processes, started with 'spawn' once per
+      iterator; the dataset must pickle; warnings and `bad_videos` found in a worker are
+      relayed here) or 'thread' (grain threads; PyAV decoding and swscale release the
+      GIL). Default: DEFAULT_WORKER_TYPE, measured in benchmarks/data_decode.py.
+    prefetch: batches read ahead (at least num_workers items); memory is about
       prefetch whole batches.
     state: a `get_state()` of an earlier iterator with the same arguments: start where it
       was (resuming a run).
+    shard_index, shard_count: this host takes the `shard_index`-th contiguous
+      1/shard_count of every epoch's permutation (the same permutation on every host,
+      so the hosts' items are disjoint; the last len % shard_count items are dropped).
+      Default: jax.process_index() and jax.process_count() if JAX is imported, else
+      one shard.
 
   Returns:
-    A `Batches` iterator (`get_state()` / `set_state()`).
+    A `Batches` iterator (`get_state()` / `set_state()` / `close()`).
 
   Raises:
     TypeError: if the dataset does not follow the protocol (naming what it lacks).
-    ValueError: if batch_size < 1 or the dataset has fewer items than one
-      batch while drop_remainder is set (it would yield nothing forever).
+    ValueError: if batch_size < 1, worker_type or the shard are unknown, or this host's
+      share of the dataset has fewer items than one batch while drop_remainder is set
+      (it would yield nothing forever).
   """
   check_dataset(dataset)
   if batch_size < 1:
     raise ValueError(f'batch_size must be >= 1, got {batch_size}')
+  if worker_type not in WORKER_TYPES:
+    raise ValueError(f'worker_type must be one of {", ".join(map(repr, WORKER_TYPES))}; '
+                     f'got {worker_type!r}.')
+  if (shard_index is None) != (shard_count is None):
+    raise ValueError('Pass both shard_index and shard_count, or neither (one shard per '
+                     f'JAX process); got shard_index={shard_index}, '
+                     f'shard_count={shard_count}.')
+  if shard_index is None:
+    shard_index, shard_count = _default_shard()
+  if not 0 <= shard_index < shard_count:
+    raise ValueError(f'shard_index must be in [0, shard_count); got shard_index='
+                     f'{shard_index}, shard_count={shard_count}.')
   n = len(dataset)
-  if n == 0 or (drop_remainder and n < batch_size):
-    raise ValueError(f'Dataset has {n} items: too few for one batch of {batch_size}'
-                     ' (lower batch_size or pass drop_remainder=False).')
-  usable = n - n % batch_size if drop_remainder else n
-  it = Batches(dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers, prefetch)
+  per_host = n // shard_count
+  if per_host == 0 or (drop_remainder and per_host < batch_size):
+    shards = f' ({per_host} per host of {shard_count})' if shard_count > 1 else ''
+    raise ValueError(f'Dataset has {n} items{shards}: too few for one batch of '
+                     f'{batch_size} (lower batch_size or pass drop_remainder=False).')
+  usable = per_host - per_host % batch_size if drop_remainder else per_host
+  it = Batches(dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers, prefetch,
+               worker_type, (shard_index, shard_count))
   if state is not None:
     it.set_state(state)
   return it

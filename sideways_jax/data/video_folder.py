@@ -32,7 +32,10 @@ class VideoClipDataset:
   Missing and zero-length files are dropped when the dataset is built;
   undecodable ones are found when read, warned about (`BadVideoWarning`),
   counted in `bad_videos` and replaced by the next valid video, so an epoch
-  never crashes. More than `max_bad_fraction` bad files raises DataError.
+  never crashes. More than `max_bad_fraction` bad files raises DataError. The dataset
+  pickles (its lock is re-created; it holds no open file), so process workers can load it;
+  each worker finds bad files in its own copy (`batching.batches` relays their warnings
+  and `bad_videos` entries to this process).
 
   Decoder threading defaults to 'NONE': parallelism comes from the loader
   workers, and on 2 cores frame threading was slower (benchmarks/data_decode.py).
@@ -118,6 +121,25 @@ class VideoClipDataset:
                       f'{self.max_bad_fraction}. {self._fix}')
     if initial:
       warnings.warn(f'{msg} Skipping them. {self._fix}', BadVideoWarning, stacklevel=3)
+
+  def __getstate__(self):
+    """Pickles without the lock (process workers get a copy of the dataset)."""
+    state = self.__dict__.copy()
+    del state['_lock']
+    return state
+
+  def __setstate__(self, state):
+    self.__dict__.update(state)
+    self._lock = threading.Lock()
+
+  @property
+  def item_labels(self):
+    """int32 [len(self)]: the label of every item (item i is video i // num_views).
+
+    Read from the file lists, nothing is decoded; a bad video's items keep its label
+    (`get` replaces the video, so its clip may carry another label).
+    """
+    return np.repeat(self.labels, self.num_views)
 
   @property
   def num_bad(self):
