@@ -1,5 +1,6 @@
 """What a config builds: datasets, task and network (from the model registry), optimizer,
-trainer, batches, and how a run is scored. Shared by experiments.train, experiments.evaluate
+trainer, batches, and how a run is scored (which clips, and how they are loaded:
+experiments.evaluation). Shared by experiments.train, experiments.evaluate
 and other tools; every function takes the resolved config (`checks.check_config` has
 accepted it)."""
 
@@ -14,6 +15,7 @@ from sideways_jax.data import pipeline
 from sideways_jax.data import streams
 
 from experiments import checks
+from experiments import evaluation
 
 OPTIMIZERS = {'adam': optax.adam, 'sgd': optax.sgd, 'adamw': optax.adamw,
               'momentum': lambda lr: optax.sgd(lr, momentum=0.9)}
@@ -355,69 +357,42 @@ def abstract_state(config, trainer, dataset):
   return jax.eval_shape(init, rng(config), batch)
 
 
-# Metrics averaged over clips rather than over the outputs a loss would use.
-_PER_CLIP = ('clip_accuracy',)
-
-
-def evaluate_state(trainer, state, test_set, config):
+def evaluate_state(trainer, state, test_set, config, num_clips=None):
   """`evaluate_clips` of a training state's `eval_params`; with `ema_decay` and
-  `eval_raw`, the parameters themselves are scored too, as `raw_`-prefixed metrics (what
-  the average gains, on the same run)."""
-  out = evaluate_clips(trainer, eval_params(trainer, state, config), test_set, config)
+  `eval_raw`, the parameters themselves are scored too on the same clips (loaded once), as
+  `raw_`-prefixed metrics (what the average gains, on the same run)."""
+  params = {'': eval_params(trainer, state, config)}
   if config.get('ema_decay', 0.) and config.get('eval_raw', False):
     raw = trainer.unplace(state) if is_placed(trainer) and isinstance(
         state, sj.PlacedState) else state
-    out.update({f'raw_{k}': v for k, v in
-                evaluate_clips(trainer, raw.params, test_set, config).items()
-                if k != 'num_clips'})
-  return out
+    params['raw_'] = raw.params
+  return _evaluate(trainer, params, test_set, config, num_clips)
 
 
 def evaluate_clips(trainer, params, test_set, config, num_clips=None, per_class=False):
-  """Mean metrics over the first `num_clips` (default `config.eval_clips`) held-out clips.
+  """Mean metrics of `params` over `num_clips` (default `config.eval_clips`) held-out
+  clips: the whole split if it has no more, else a fixed sample, class-stratified where
+  the test set has `item_labels` (`evaluation.sample_indices`; the same clips at every
+  call). Loaded in batches of `batch_size` on `dataset.num_workers` threads.
 
-  Every clip is scored: batches of `batch_size`, and a last smaller batch for the rest.
-  Means are weighted by the outputs each batch scored (by clips for clip accuracy).
-  Returns the metrics plus `num_clips`, the number of clips scored; with `per_class`
-  (classification), also `per_class_clip_accuracy` {class name: accuracy, None for a class
-  with no clip} and `clip_confusion` (clip counts, row = true class, column = predicted).
+  Returns the metrics plus `num_clips`, the number of clips scored, and (classification)
+  `num_classes_scored` of `num_classes`; with `per_class` (classification), also
+  `per_class_clip_accuracy` {class name: accuracy, None for a class with no clip} and
+  `clip_confusion` (clip counts, row = true class, column = predicted).
   """
-  n = min(num_clips or config.eval_clips, len(test_set))
+  return _evaluate(trainer, {'': params}, test_set, config, num_clips, per_class)
+
+
+def _evaluate(trainer, params_by_prefix, test_set, config, num_clips, per_class=False):
+  indices = evaluation.sample_indices(test_set, num_clips or config.eval_clips, config.task)
+  loaded = evaluation.held_out_batches(test_set, indices, config.batch_size,
+                                       config.dataset.get('num_workers', None) or 0)
   prep = preprocess(config)
-  totals, weights, counts = {}, {}, {}
-  for start in range(0, n, config.batch_size):
-    indices = np.arange(start, min(start + config.batch_size, n))
-    metrics = jax.device_get(trainer.evaluate(params, prep(test_set.get_batch(indices))))
-    outputs = float(metrics.pop('num_outputs', len(indices)))
-    for key, value in metrics.items():
-      if np.ndim(value):  # counts (the confusion matrix) add up
-        counts[key] = counts.get(key, 0) + np.asarray(value)
-        continue
-      w = len(indices) if key in _PER_CLIP else outputs
-      totals[key] = totals.get(key, 0.) + float(value) * w
-      weights[key] = weights.get(key, 0.) + w
-  out = {k: totals[k] / weights[k] if weights[k] else 0. for k in totals}
-  out['num_clips'] = n
-  if per_class and 'clip_confusion' in counts:
-    confusion = counts['clip_confusion']
-    names = list(getattr(test_set, 'class_names', range(len(confusion))))
-    out['per_class_clip_accuracy'] = {
-        str(name): (float(confusion[i, i] / confusion[i].sum()) if confusion[i].sum() else None)
-        for i, name in enumerate(names)}
-    out['clip_confusion'] = confusion.tolist()
-  return out
+  classification = config.task == 'classification'
+  return evaluation.score(trainer, params_by_prefix, (prep(b) for b in loaded),
+                          num_classes=test_set.num_classes if classification else None,
+                          per_class=per_class,
+                          class_names=getattr(test_set, 'class_names', None))
 
 
-def summary(metrics) -> str:
-  """`name=value` pairs, with the copy-last-frame baseline beside each prediction metric."""
-  parts = []
-  for key, value in metrics.items():
-    if key.startswith('copy_last_') or not isinstance(value, float):
-      continue
-    text = f'{key}={value:.4g}'
-    if f'copy_last_{key}' in metrics:
-      text += f' (copy-last {metrics[f"copy_last_{key}"]:.4g})'
-    parts.append(text)
-  if 'num_clips' in metrics:
-    parts.append(f'on {metrics["num_clips"]} clips')
-  return ' '.join(parts)
+summary = evaluation.summary

@@ -334,7 +334,10 @@ class _Loop:
               flush=True)
         self.window = _Window()
       if step % config.eval_every == 0 or step == config.num_steps:
-        final = builders.evaluate_state(self.trainer, state, self.test_set, config)
+        # The last evaluation scores the whole test split, the others a fixed sample.
+        final = builders.evaluate_state(
+            self.trainer, state, self.test_set, config,
+            num_clips=len(self.test_set) if step == config.num_steps else None)
         log.write({'step': step, 'split': 'eval', 'train_time_s': self.train_time, **final})
         events.scalars(step, {f'eval/{k}': v for k, v in final.items()})
         print(f'eval step {step}: {builders.summary(final)}', flush=True)
@@ -375,7 +378,8 @@ def _finish(config, workdir, log, trainer, state, test_set, extra, final=None):
     evals = [r for r in log.records() if r.get('split') == 'eval'
              and r.get('step') == config.num_steps]
     final = ({k: v for k, v in evals[-1].items() if k not in ('step', 'split', 'train_time_s')}
-             if evals else builders.evaluate_state(trainer, state, test_set, config))
+             if evals else builders.evaluate_state(trainer, state, test_set, config,
+                                                   num_clips=len(test_set)))
   log.close()
   result = {'step': config.num_steps, 'split': 'eval',
             'train_time_s': extra.get('train_time_s', 0.), **final}

@@ -463,9 +463,11 @@ class TrainTest(TmpDirs):
   def test_eval_scores_every_clip_and_says_how_many(self):
     for eval_clips in (1, 5):  # below the batch size; a partial last batch
       workdir = self.tmpdir()
-      final = train.train_and_evaluate(tiny(num_steps=1, eval_clips=eval_clips, batch_size=2),
-                                       workdir)
-      self.assertEqual(final['num_clips'], eval_clips)
+      final = train.train_and_evaluate(tiny(num_steps=2, eval_every=1, eval_clips=eval_clips,
+                                            batch_size=2), workdir)
+      first = records(workdir, 'eval')[0]
+      self.assertEqual((first['step'], first['num_clips']), (1, eval_clips))
+      self.assertEqual(final['num_clips'], 16)  # the last evaluation: the whole split
       self.assertIn('clip_accuracy', final)
 
   def test_evaluate_newest_checkpoint(self):
@@ -482,8 +484,8 @@ class TrainTest(TmpDirs):
 
   def test_evaluate_per_class(self):
     workdir = self.tmpdir()
-    train.train_and_evaluate(tiny(eval_clips=7), workdir)  # a partial last batch
-    record = evaluate.evaluate_workdir(workdir, per_class=True)
+    train.train_and_evaluate(tiny(eval_clips=7), workdir)
+    record = evaluate.evaluate_workdir(workdir, num_clips=7, per_class=True)  # a partial batch
     confusion = np.array(record['clip_confusion'])
     num_classes = 8  # temporal_actions
     self.assertEqual(confusion.shape, (num_classes, num_classes))

@@ -84,6 +84,7 @@ class SyntheticClips:
     name: the set's registry name.
     split: 'train' or 'test'.
     num_classes: number of labels; `class_names[label]` names one.
+    item_labels: the label of every clip (int32 [N], drawn without rendering).
     frame_shape: (H, W, C).
     frames_per_clip: T.
     config: the generation settings, for logging.
@@ -105,6 +106,7 @@ class SyntheticClips:
     self._seed_words = [int(seed) & 0xFFFFFFFF, SPLITS.index(split) + 1,
                         zlib.crc32(name.encode())]
     self._kept = None  # keep_rendered(): (frames [N, T, H, W, C], labels [N], rendered [N])
+    self._item_labels = None  # item_labels, once asked for
     self.augment = check_augment(augment)
     if 'rot90' in self.augment and self.frame_shape[0] != self.frame_shape[1]:
       raise ValueError(f'augment={augment!r}: rot90 needs square frames, these are '
@@ -150,6 +152,16 @@ class SyntheticClips:
       self._kept = (np.empty((n, self.frames_per_clip) + self.frame_shape, np.float32),
                     np.empty(n, np.int32), np.zeros(n, bool))
     return self
+
+  @property
+  def item_labels(self):
+    """The label of every clip, int32 [len(self)], drawn without rendering (what
+    `get_batch` gives without `augment`; the test split is never augmented): what
+    evaluation stratifies its held-out sample by."""
+    if self._item_labels is None:
+      self._item_labels = self._draw(np.arange(len(self)))[0]
+      self._item_labels.setflags(write=False)
+    return self._item_labels
 
   @property
   def kept_bytes(self):
