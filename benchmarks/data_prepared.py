@@ -6,8 +6,8 @@ are those of camera footage, not of flat synthetic frames; prepares it with
 `sideways_jax.data.prepare` (format jpeg and raw, short side 128), then times 16x112x112
 training clips (temporal stride 2) read three ways, interleaved, medians of repeats:
 raw files (`root=`), prepared jpeg, prepared raw, each in the main process (one core).
-With process workers (`batching.batches(..., worker_type='process')`) the prepared jpeg
-set is also timed with 1 and 2 workers.
+The prepared jpeg set is also timed through `batching.batches` with 1 and 2 worker
+processes and 2 threads, interleaved.
 
   python -m benchmarks.run --only prepared_data [--quick]
 
@@ -73,7 +73,8 @@ def write_footage(root, num_videos, seconds, fps=25, width=320, height=240):
 
 def _clips_per_s(ds, batch_size, num_batches, seed, **loader):
   it = batching.batches(ds, batch_size, seed=seed, **loader)
-  next(it)  # warm-up: workers start, first records open
+  for _ in range(1 + 2 * loader.get('num_workers', 0)):  # warm-up: every worker started
+    next(it)                                              # (a process imports JAX: seconds)
   t0 = time.perf_counter()
   for _ in range(num_batches):
     batch = next(it)
@@ -125,22 +126,21 @@ def prepared_data(quick):
       out.append(dict(name=f'prepared_{fmt}_over_raw_files', value=median[f'prepared {fmt}']
                       / median['raw files'], unit='x',
                       config=dict(common, workers=0, load_1min=load)))
-    try:
-      by_workers = {1: [], 2: []}
-      for r in range(repeats):
-        for workers in (1, 2):
-          by_workers[workers].append(_clips_per_s(
-              sets['prepared jpeg'], batch_size, num_batches * 2, seed=r,
-              num_workers=workers, worker_type='process'))
-    except TypeError:  # a batching without process workers
-      return out
+    loaders = {'1_process': dict(num_workers=1, worker_type='process'),
+               '2_processes': dict(num_workers=2, worker_type='process'),
+               '2_threads': dict(num_workers=2, worker_type='thread')}
+    by_loader = {name: [] for name in loaders}
+    for r in range(repeats):
+      for name, loader in loaders.items():
+        by_loader[name].append(_clips_per_s(sets['prepared jpeg'], batch_size,
+                                            num_batches * 2, seed=r, **loader))
     load = os.getloadavg()[0]
-    one, two = (statistics.median(by_workers[w]) for w in (1, 2))
-    for workers, value in ((1, one), (2, two)):
-      out.append(dict(name=f'clips_per_s_prepared_jpeg_{workers}_processes', value=value,
-                      unit='clips/s', config=dict(common, workers=workers,
-                                                  load_1min=load)))
-    out.append(dict(name='prepared_jpeg_2_over_1_processes', value=two / one, unit='x',
+    value = {name: statistics.median(v) for name, v in by_loader.items()}
+    for name, loader in loaders.items():
+      out.append(dict(name=f'clips_per_s_prepared_jpeg_{name}', value=value[name],
+                      unit='clips/s', config=dict(common, **loader, load_1min=load)))
+    out.append(dict(name='prepared_jpeg_2_over_1_processes',
+                    value=value['2_processes'] / value['1_process'], unit='x',
                     config=dict(common, load_1min=load)))
   return out
 

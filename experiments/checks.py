@@ -190,10 +190,16 @@ def check_dataset(config):
                         'the config has no dataset.root',
                         f'use --config=experiments/configs/default.py:{name} '
                         f'--config.dataset.root=/data/{name}')
-    if not root:
+    prepared = get(config, 'dataset.prepared', None)
+    if prepared and root:
+      raise ConfigError('dataset.prepared', prepared, f'dataset.root={root!r} is set too, '
+                        'and a run reads one of them', 'drop --config.dataset.root (the '
+                        'prepared copy has the clips) or --config.dataset.prepared')
+    if not root and not prepared:
       raise ConfigError('dataset.root', root, f'{name} is read from local files',
                         f'pass --config.dataset.root=/data/{name} (layout: '
-                        'docs/REAL_DATASETS.md)')
+                        'docs/REAL_DATASETS.md), or --config.dataset.prepared=DIR for a '
+                        'copy python -m sideways_jax.data.prepare wrote')
   if get(config, 'dataset.resolution') is not None:
     _int(config, 'dataset.resolution', 1, 'the frame size in pixels')
   if get(config, 'dataset.num_workers') is not None:

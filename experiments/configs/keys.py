@@ -29,6 +29,8 @@ KEYS = {
     'dataset.name': 'temporal_actions | appearance | moving_digits (embedded) | ucf101 | '
                     'hmdb51 | kinetics600 | moving_mnist (local files)',
     'dataset.root': 'folder of a real dataset, in the layout of docs/REAL_DATASETS.md',
+    'dataset.prepared': 'real video sets: a folder python -m sideways_jax.data.prepare '
+                        'wrote; clips are read from it (no video decoding) instead of root',
     'dataset.level': 'temporal_actions: motion (2 frames suffice) | dynamics (>= 3 frames)',
     'dataset.resolution': 'frame height and width in pixels',
     'dataset.speed': 'temporal_actions motion: how far the actor moves per frame, x the '
@@ -49,11 +51,15 @@ KEYS = {
                           '(default 8/7 of resolution; = resolution keeps the whole frame)',
     'dataset.flip': 'random horizontal flips of training clips; a flip turns left into '
                     'right, so turn it off for direction-sensitive classes',
-    'dataset.num_workers': 'threads decoding video (0: in the training thread)',
+    'dataset.num_workers': 'threads decoding video, for training and evaluation (0: in the '
+                           'main thread)',
     'dataset.cache': 'embedded synthetic sets: keep each clip in memory once rendered, so '
                      'later epochs do not render it again (same batches; up to 1.6 GB for '
                      "the default's 8192 train clips; False: render every time)",
-    'eval_clips': 'held-out clips scored per evaluation (all of the split if it has fewer)',
+    'eval_clips': 'held-out clips scored per periodic evaluation: the same class-stratified '
+                  'sample every time (evenly spaced items for prediction or without '
+                  'item_labels; all of the split if it has fewer); the last evaluation and '
+                  'experiments.evaluate score the whole split',
     'center_frames': 'subtract each frame its per-channel mean (classification only)',
     'model': 'the network; every key but name is a keyword argument of the model function',
     'model.name': 'a model of sideways_jax.models.MODELS (vgg)',
