@@ -27,6 +27,9 @@ Modules, one concern each:
   video_folder  VideoClipDataset (clips from (file, label) lists) and bad-file handling
   annotations   the split-file reader UCF101 and HMDB51 share
   ucf101, hmdb51, kinetics, moving_mnist   on-disk layouts -> datasets
+  prepare       a CLI: a local UCF101 / HMDB51 / Kinetics copy -> a prepared folder, once
+  prepared      reads a prepared folder (tfds array_record, one record per frame): the
+                raw files' clips without decoding videos (`ucf101(..., prepared=DIR)`)
   export        writes a synthetic set as video files in UCF101's layout (a CLI)
   errors        DataError, AnnotationError, BadVideoWarning
 """
