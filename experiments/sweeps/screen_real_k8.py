@@ -3,7 +3,8 @@ set exported as 64x64 files in UCF101's layout and prepared, as in results_real_
 seed 0, 600 steps, one core a run. Outcome (held-out clip accuracy at 600, all 512 clips):
 
   modules 1-2 held (the default's scales), 1e-3:  bptt 0.654, Skip-Sideways 0.154
-  modules 1-2 held, 5e-3 (the default's rate):     both at chance to 500 (stopped)
+  modules 1-2 held, 5e-3 (the default's rate):     bptt 0.121 at 500, Skip-Sideways 0.139 at
+                                                  250 (stopped; not in RUNS)
   modules 1-5 held (2(K - k) > 4 ticks), 1e-3:     Skip-Sideways 0.594
   modules 1-5 held, 5e-3:                          Skip-Sideways 0.211
 
