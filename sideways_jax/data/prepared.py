@@ -32,7 +32,7 @@ import os
 
 import numpy as np
 
-from sideways_jax.data import batching
+from sideways_jax.data import clips
 from sideways_jax.data import transforms
 from sideways_jax.data.errors import DataError
 
@@ -173,51 +173,33 @@ def load(out, dataset, split, **kwargs):
       stored_short_side=index['short_side'], **kwargs)
 
 
-class PreparedClipDataset:
-  """Clips read from a prepared folder, per the dataset protocol (like `VideoClipDataset`).
-
-  Item `i` is view `i % num_views` of video `i // num_views`; training clips start at random
-  and get a random square crop and (with `flip`) a random horizontal flip; test clips are
-  centred. Every draw is seeded by `(seed, epoch, i)` exactly as `VideoClipDataset` draws
-  it, so a clip is the same clip whichever source it is read from. Frames stored at another
-  short side than `short_side` are resized on read.
+class PreparedClipDataset(clips.ClipDataset):
+  """Clips read from a prepared folder, per the dataset protocol: `VideoClipDataset`'s clips
+  (the same sampling, crop, flip and seeds: `clips.ClipDataset`) without decoding video.
+  Frames stored at another short side than `short_side` are resized on read.
 
   Opens its records lazily, in the process that reads them first: it pickles without open
   handles (grain's process workers). Bad videos were found and skipped when the folder was
   prepared (`prepared.json` names them), so `num_bad` is 0 here.
+
+  Args:
+    directory: the tfds folder (`<out>/prepared_videos/1.0.0`).
+    videos: int [V, 4]: each video's first record, frame count, stored height and width.
+    labels: each video's label.
+    fmt, stored_short_side: how the frames are stored (`prepared.json`).
+    **kwargs: the clips (`clips.ClipDataset`); max_bad_fraction, thread_type and probe,
+      the raw-file path's decoding options, are accepted and unused.
   """
 
-  def __init__(self, directory, *, videos, labels, class_names, fmt,
-               stored_short_side, train, frames_per_clip=16, temporal_stride=1,
-               resolution=112, short_side=None, num_views=1, flip=True, mean=None, std=None,
-               pad_mode='loop', seed=0, name='prepared videos', max_bad_fraction=None,
-               thread_type=None, probe=None):
+  def __init__(self, directory, *, videos, labels, fmt, stored_short_side,
+               max_bad_fraction=None, thread_type=None, probe=None, **kwargs):
     del max_bad_fraction, thread_type, probe  # decoding options of the raw-file path
-    transforms.check_pad_mode(pad_mode)
-    if flip is None:
-      flip = True
-    if not isinstance(flip, (bool, np.bool_)):
-      raise ValueError(f'{name}: flip must be True, False or None (the default, True); '
-                       f'got {flip!r}.')
+    super().__init__(**kwargs)
     if fmt not in FORMATS:
       raise DataError(f'{directory}: unknown stored format {fmt!r}; prepare it again.')
     self.directory = directory
-    self.name = name
-    self.class_names = list(class_names)
-    self.num_classes = len(self.class_names)
-    self.train = train
-    self.frames_per_clip = frames_per_clip
-    self.temporal_stride = temporal_stride
-    self.resolution = resolution
-    self.short_side = short_side or int(round(resolution * 8 / 7))
-    self.num_views = 1 if train else num_views
-    self.flip = bool(flip)
-    self.mean, self.std = mean, std
-    self.pad_mode = pad_mode
-    self.seed = seed
     self.fmt = fmt
     self.stored_short_side = stored_short_side
-    self.frame_shape = (resolution, resolution, 3)
     # Per video: first record, frame count, height, width of its stored frames.
     self.videos = np.asarray(videos, np.int64).reshape(-1, 4)
     self.num_frames = self.videos[:, 1]
@@ -234,14 +216,6 @@ class PreparedClipDataset:
   @property
   def num_bad(self):
     return 0
-
-  @property
-  def item_labels(self):
-    """The label of every item (no decoding): `labels` repeated `num_views` times."""
-    return np.repeat(self.labels, self.num_views)
-
-  def __len__(self):
-    return self.num_videos * self.num_views
 
   def __repr__(self):
     return (f'PreparedClipDataset({self.name!r}, videos={self.num_videos}, '
@@ -266,23 +240,10 @@ class PreparedClipDataset:
 
   def get(self, i, epoch=0):
     """Item i as dict(frames float32 [T,H,W,C], label int, video_id int)."""
-    if not 0 <= i < len(self):
-      raise IndexError(f'index {i} out of range for {len(self)} items')
-    v, view = divmod(i, self.num_views)
-    rng = np.random.default_rng([self.seed, epoch, i]) if self.train else None
-    idx = transforms.clip_indices(
-        int(self.num_frames[v]), self.frames_per_clip, self.temporal_stride, rng=rng,
-        view=view, num_views=self.num_views, pad_mode=self.pad_mode)
+    v, rng, select = self.draw(i, epoch)
+    idx = select(int(self.num_frames[v]))
     decoded = self._frames(v, np.unique(idx))
     clip = np.stack([decoded[int(j)] for j in idx])
     if self.short_side != self.stored_short_side:
       clip = _resize(clip, *transforms.short_side_size(*clip.shape[1:3], self.short_side))
-    clip = transforms.crop_and_flip(clip, self.resolution, rng=rng, flip=self.flip)
-    return dict(frames=transforms.to_float(clip, self.mean, self.std),
-                label=int(self.labels[v]), video_id=v)
-
-  def __getitem__(self, i):
-    return self.get(int(i))
-
-  def get_batch(self, indices, epoch=0):
-    return batching.collate([self.get(int(i), epoch) for i in indices])
+    return self.finish(clip, rng, v)

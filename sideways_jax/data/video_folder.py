@@ -10,13 +10,12 @@ import warnings
 
 import numpy as np
 
-from sideways_jax.data import batching
-from sideways_jax.data import transforms
+from sideways_jax.data import clips
 from sideways_jax.data import video_io
 from sideways_jax.data.errors import BadVideoWarning, DataError
 
 
-class VideoClipDataset:
+class VideoClipDataset(clips.ClipDataset):
   """Clips from a list of (video path, label) entries, per the dataset protocol.
 
   Item `i` is view `i % num_views` of video `i // num_views`. Items are
@@ -42,17 +41,8 @@ class VideoClipDataset:
 
   Args:
     entries: [(video path, label)].
-    class_names: label -> name.
-    train: random clips, crops and flips (else centred, `num_views` per video).
-    frames_per_clip, temporal_stride: clip length and frame spacing.
-    resolution: side of the square output crop.
-    short_side: frames are first resized to this short side (default
-      round(resolution * 8 / 7)); pass `resolution` to keep the whole frame.
-    num_views: test clips per video, evenly spaced in time.
-    flip: random horizontal flips in training (default True; None also means True).
-    mean, std: per-channel normalisation after scaling to [0, 1].
-    pad_mode: 'loop' or 'pad' for videos shorter than the clip.
-    seed: seeds every random choice, with the epoch and the item.
+    class_names, train, frames_per_clip, temporal_stride, resolution, short_side,
+      num_views, flip, mean, std, pad_mode, seed: the clips (`clips.ClipDataset`).
     max_bad_fraction: more bad videos than this share raises DataError.
     thread_type: PyAV decoder threading.
     probe: decode the first frame of every file when built (finds bad files early).
@@ -64,29 +54,13 @@ class VideoClipDataset:
                flip=True, mean=None, std=None, pad_mode='loop', seed=0,
                max_bad_fraction=0.1, thread_type='NONE', probe=False, name='videos',
                fix='Re-download or re-extract the dataset.'):
-    transforms.check_pad_mode(pad_mode)
-    if flip is None:  # what a config passes when it leaves flip unset: the default
-      flip = True
-    if not isinstance(flip, (bool, np.bool_)):
-      raise ValueError(f'{name}: flip must be True, False or None (the default, True); '
-                       f'got {flip!r}.')
-    self.name = name
-    self.class_names = list(class_names)
-    self.num_classes = len(self.class_names)
-    self.train = train
-    self.frames_per_clip = frames_per_clip
-    self.temporal_stride = temporal_stride
-    self.resolution = resolution
-    self.short_side = short_side or int(round(resolution * 8 / 7))
-    self.num_views = 1 if train else num_views
-    self.flip = bool(flip)
-    self.mean, self.std = mean, std
-    self.pad_mode = pad_mode
-    self.seed = seed
+    super().__init__(class_names=class_names, train=train, frames_per_clip=frames_per_clip,
+                     temporal_stride=temporal_stride, resolution=resolution,
+                     short_side=short_side, num_views=num_views, flip=flip, mean=mean,
+                     std=std, pad_mode=pad_mode, seed=seed, name=name)
     self.max_bad_fraction = max_bad_fraction
     self.thread_type = thread_type
     self._fix = fix
-    self.frame_shape = (resolution, resolution, 3)
     self._lock = threading.Lock()
     self.bad_videos = {}  # path -> reason
     total = len(entries)
@@ -133,20 +107,8 @@ class VideoClipDataset:
     self._lock = threading.Lock()
 
   @property
-  def item_labels(self):
-    """int32 [len(self)]: the label of every item (item i is video i // num_views).
-
-    Read from the file lists, nothing is decoded; a bad video's items keep its label
-    (`get` replaces the video, so its clip may carry another label).
-    """
-    return np.repeat(self.labels, self.num_views)
-
-  @property
   def num_bad(self):
     return len(self.bad_videos)
-
-  def __len__(self):
-    return self.num_videos * self.num_views
 
   def __repr__(self):
     return (f'VideoClipDataset({self.name!r}, videos={self.num_videos}, '
@@ -155,18 +117,15 @@ class VideoClipDataset:
 
   def get(self, i, epoch=0):
     """Item i as dict(frames float32 [T,H,W,C], label int, video_id int)."""
-    if not 0 <= i < len(self):
-      raise IndexError(f'index {i} out of range for {len(self)} items')
-    v, view = divmod(i, self.num_views)
+    v = self.draw(i, epoch)[0]
     for attempt in range(self.num_videos):
       vid = (v + attempt) % self.num_videos
       path = self.paths[vid]
       if path in self.bad_videos:
         continue
-      rng = np.random.default_rng([self.seed, epoch, i]) if self.train else None
-      select = lambda n: transforms.clip_indices(
-          n, self.frames_per_clip, self.temporal_stride, rng=rng, view=view,
-          num_views=self.num_views, pad_mode=self.pad_mode)
+      # Drawn afresh for each video tried: a replacement clip is the same whether the bad
+      # video was known before (skipped) or found now (its draws spent).
+      _, rng, select = self.draw(i, epoch)
       try:
         clip = video_io.read_clip(path, select, short_side=self.short_side,
                                   thread_type=self.thread_type)
@@ -178,13 +137,5 @@ class VideoClipDataset:
         with self._lock:
           self._report_bad()
         continue
-      clip = transforms.crop_and_flip(clip, self.resolution, rng=rng, flip=self.flip)
-      return dict(frames=transforms.to_float(clip, self.mean, self.std),
-                  label=int(self.labels[vid]), video_id=vid)
+      return self.finish(clip, rng, vid)
     raise DataError(f'{self.name}: no readable video left. {self._fix}')
-
-  def __getitem__(self, i):
-    return self.get(int(i))
-
-  def get_batch(self, indices, epoch=0):
-    return batching.collate([self.get(int(i), epoch) for i in indices])
