@@ -68,14 +68,53 @@ def _int(config, key, lo, meaning, fix=None):
   return value
 
 
-def _positive_float(config, key, meaning, allow_zero=False):
+def _positive_float(config, key, meaning, allow_zero=False, example='3e-4'):
   value = _require(config, key)
   ok = isinstance(value, (int, float)) and not isinstance(value, bool)
   if not ok or not math.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
     bound = '>= 0' if allow_zero else '> 0'
     raise ConfigError(key, value, f'{meaning} must be a finite number {bound}',
-                      f'set e.g. --config.{key}=' + ('0' if allow_zero else '3e-4'))
+                      f'set e.g. --config.{key}=' + ('0' if allow_zero else example))
   return value
+
+
+# No optimizer here moves a parameter by much more than the rate per step (adam: ~lr), and
+# weights are O(1): above this every first update overflows or diverges.
+MAX_LEARNING_RATE = 1e3
+
+
+def _check_width(config):
+  """A channel multiplier that rounds a vgg layer to no channel is refused: vgg would
+  raise it to one channel without a word (a 1-channel network)."""
+  width = _positive_float(config, 'model.width', 'the channel multiplier', example='0.5')
+  if get(config, 'model.name') != 'vgg':
+    return
+  try:
+    layers = models.vgg_size(get(config, 'model.size', 'tiny'))
+  except (ValueError, TypeError, AttributeError):
+    return  # a bad size is the model's own error
+  narrowest = min(c for c, _ in layers)
+  if int(round(narrowest * width)) < 1:
+    raise ConfigError('model.width', width, f'its narrowest layer ({narrowest} channels '
+                      f'in model.size={get(config, "model.size")!r}) would get '
+                      f'{narrowest * width:.3g} channels, less than one',
+                      f'use a width >= {1 / narrowest:.3g} (one channel there), e.g. '
+                      '--config.model.width=0.5')
+
+
+def check_lr_scales(config, num_modules):
+  """`module_lr_scales` that hold every module (the top too) would train nothing, to the
+  end, without a word: refused."""
+  text = get(config, 'module_lr_scales', '')
+  try:
+    scales = [float(v) for v in str(text).split(',')] if text else []
+  except ValueError:
+    return  # malformed: builders.module_lr_scales says so
+  if len(scales) == num_modules and all(v == 0 for v in scales):
+    raise ConfigError('module_lr_scales', text, f'every one of the {num_modules} modules '
+                      'is at rate 0 (the top too): nothing would learn',
+                      f'leave the top module at 1, e.g. --config.module_lr_scales='
+                      f"{','.join(['0'] * (num_modules - 1))}")
 
 
 def _choice(config, key, choices):
@@ -154,7 +193,12 @@ def check_config(config):
                       'prediction compares outputs with the raw frames',
                       'set --config.center_frames=False')
   _choice(config, 'optimizer', OPTIMIZER_NAMES)
-  _positive_float(config, 'learning_rate', 'the learning rate')
+  lr = _positive_float(config, 'learning_rate', 'the learning rate')
+  if lr > MAX_LEARNING_RATE:
+    raise ConfigError('learning_rate', lr, f'no optimizer here trains at a rate above '
+                      f'{MAX_LEARNING_RATE:g} (each step moves a parameter by about the rate; '
+                      'the first update overflows or diverges)',
+                      'use e.g. --config.learning_rate=3e-4')
   _choice(config, 'schedule', SCHEDULES)
   _int(config, 'warmup_steps', 0, 'warm-up steps')
   _positive_float(config, 'grad_clip', 'the clip norm (0: off)', allow_zero=True)
@@ -176,7 +220,10 @@ def check_config(config):
   if get(config, 'model.hidden') is not None:
     _int(config, 'model.hidden', 0, 'the head width (0: no hidden layer)')
   if get(config, 'model.width') is not None:
-    _positive_float(config, 'model.width', 'the channel multiplier')
+    _check_width(config)
+  if get(config, 'model.head_conv') is not None:
+    _int(config, 'model.head_conv', 0, "the channels of the classifier's 3x3 conv (0: "
+         'none)', 'set --config.model.head_conv=N with N >= 0 (e.g. 32, or 0 for none)')
   check_dataset(config)
   check_devices(config)
 
@@ -202,6 +249,10 @@ def check_dataset(config):
                         'copy python -m sideways_jax.data.prepare wrote')
   if get(config, 'dataset.resolution') is not None:
     _int(config, 'dataset.resolution', 1, 'the frame size in pixels')
+  if get(config, 'dataset.temporal_stride') is not None:
+    _int(config, 'dataset.temporal_stride', 1, 'the step between frames of a clip (0 or '
+         'less: every frame of a clip the same, or reversed)',
+         'set --config.dataset.temporal_stride=N with N >= 1 (1: consecutive frames)')
   if get(config, 'dataset.num_workers') is not None:
     _int(config, 'dataset.num_workers', 0, 'loader threads')
 
@@ -224,6 +275,7 @@ def unexpected_keyword(err):
 def check_network(config, network, frame_shape):
   """The network must take this frame size: no pooling down to nothing, a decoder that
   fits the frame."""
+  check_lr_scales(config, network.num_modules)
   shape = (config.batch_size,) + tuple(frame_shape)
   fix = ('use a resolution the model\'s pooling divides down to at least 1 pixel, e.g. '
          '--config.dataset.resolution=32')

@@ -13,6 +13,8 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from sideways_jax.data import errors as data_errors
+
 from experiments import checks
 from experiments.configs import keys
 
@@ -140,7 +142,8 @@ _TRACEBACK = flags.DEFINE_bool('traceback', False,
 
 # Errors that are the user's to fix, reported in one line, and their exit codes.
 _ONE_LINE = ((checks.ConfigError, EXIT_USAGE), (checks.FlagError, EXIT_USAGE),
-             (checks.InputError, EXIT_USAGE), (checks.NonFiniteError, EXIT_FAILURE),
+             (checks.InputError, EXIT_USAGE), (data_errors.DataError, EXIT_USAGE),
+             (checks.NonFiniteError, EXIT_FAILURE),
              (OSError, EXIT_FAILURE))
 
 

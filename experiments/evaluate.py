@@ -127,12 +127,20 @@ def _restore(store, abstract, workdir, step):
     raise checks.FlagError(f'--workdir={workdir}: the run has no checkpoint yet; train it '
                            'first (python -m experiments.train --workdir=...)')
   if step is None:
-    restored = store.restore_latest(abstract)
+    try:
+      restored = store.restore_latest(abstract)
+    except ValueError as err:  # every checkpoint corrupt, or another config's
+      raise checks.FlagError(f'--workdir={workdir}: {err}') from err
   elif step not in store.steps():
     raise checks.FlagError(f'--step={step}: no such checkpoint; the run has steps '
                            f'{", ".join(map(str, store.steps()))}')
   else:
-    restored = store.restore(step, abstract)
+    try:
+      restored = store.restore(step, abstract)
+    except ValueError as err:
+      raise checks.FlagError(f'--step={step}: {err} Give another --step (the run has '
+                             f'{", ".join(map(str, store.steps()))}), or none for the '
+                             'newest readable one.') from err
   return restored
 
 

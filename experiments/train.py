@@ -12,9 +12,12 @@ devices, start time), DIR/metrics.jsonl (each step once), TensorBoard events
 (`tensorboard --logdir DIR`), and at the end DIR/result.json (the final eval metrics and
 train_time_s, seconds of training without evaluation, compilation included).
 
-Flags: --config, --workdir (default workdirs/<time>), --print_config, --traceback.
-Mistakes in flags, config values or data are one `error:` line, exit status 2; a NaN or
-Inf gradient stops the run with one line naming the module and tick, exit status 1.
+Flags: --config, --workdir (default workdirs/<time>, printed), --print_config, --traceback.
+One run at a time holds DIR (a lock, DIR/.lock): a second launcher there exits at once
+naming the other; a lock left by a killed run is taken over with one line.
+Mistakes in flags, config values or data are one `error:` line, exit status 2 (a bad video
+met mid-run after saving a checkpoint of the last completed step); a NaN or Inf gradient
+stops the run with one line naming the module and tick, exit status 1.
 """
 
 import contextlib
@@ -32,6 +35,7 @@ from ml_collections import config_flags
 
 from sideways_jax import checkpoints
 from sideways_jax import metrics_writer
+from sideways_jax.data import errors as data_errors
 
 from experiments import builders
 from experiments import checks
@@ -173,15 +177,15 @@ def _build(config):
 
 
 def _open(config, workdir, store, abstract, config_file):
-  """Checks the folder against a previous run, restores its newest checkpoint (or None),
-  writes config.json. Returns (restored, created, files written by a fresh start)."""
+  """Checks the folder (made and locked already) against a previous run, restores its
+  newest checkpoint (or None), writes config.json. Returns (restored, files written by a
+  fresh start)."""
   resuming = bool(store.steps())
   if resuming:
     info = workdir_lib.check_same_run(workdir, config)
   elif workdir_lib.read_result(workdir) is not None:
     raise checks.FlagError(f'--workdir={workdir} holds a finished run without checkpoints '
                            '(result.json); use a new --workdir')
-  created = workdir_lib.create(workdir)
   restored = _restore(store, abstract, workdir) if resuming else None
   if restored is None:
     info = workdir_lib.run_info(config_file)
@@ -199,7 +203,7 @@ def _open(config, workdir, store, abstract, config_file):
   workdir_lib.write_config(workdir, config, info)
   written = [] if resuming else [workdir_lib.config_path(workdir),
                                  os.path.join(workdir, 'metrics.jsonl')]
-  return restored, created, written
+  return restored, written
 
 
 def initial_state(config, trainer, train_set, batch):
@@ -239,13 +243,23 @@ def train_and_evaluate(config, workdir, *, config_file=None):
   """
   checks.check_config(config)
   workdir_lib.check_writable(workdir)
-  train_set, test_set, network, trainer = _build(config)
+  with workdir_lib.WorkdirLock(workdir) as lock:  # one run per folder; FlagError if busy
+    return _train_locked(config, workdir, lock.created, config_file)
+
+
+def _train_locked(config, workdir, created, config_file):
+  """`train_and_evaluate` once the folder is locked (`created`: the lock made it)."""
   store = checkpoints.Checkpoints(os.path.join(workdir, 'checkpoints'),
                                   keep=config.get('keep_checkpoints', 3))
   with _Signals() as signals, contextlib.closing(store):
-    restored, created, written = _open(config, workdir, store,
-                                       builders.abstract_state(config, trainer, train_set),
-                                       config_file)
+    try:
+      train_set, test_set, network, trainer = _build(config)
+      restored, written = _open(config, workdir, store,
+                                builders.abstract_state(config, trainer, train_set),
+                                config_file)
+    except BaseException:
+      workdir_lib.remove_failed_start(workdir, created, [])
+      raise
     log = metrics_writer.MetricsLog(os.path.join(workdir, 'metrics.jsonl'))
     start_step = restored.step if restored else 0
     extra = restored.extra if restored else {}
@@ -254,8 +268,12 @@ def train_and_evaluate(config, workdir, *, config_file=None):
       return _finish(config, workdir, log, trainer, restored.state, test_set, extra)
     try:
       batches = make_batches(config, train_set, state=extra.get('data'))
+      if restored:
+        _render_kept_clips_as_before(config, train_set, start_step)
       prep = preprocess(config)
-      batch = prep(next(batches))
+      batch = next(batches)
+      _check_frames(batch, start_step + 1, train_set)
+      batch = prep(batch)
       state = (builders.from_checkpoint(trainer, restored.state, config,
                                         train_set.frame_shape)
                if restored else initial_state(config, trainer, train_set, batch))
@@ -269,7 +287,8 @@ def train_and_evaluate(config, workdir, *, config_file=None):
       workdir_lib.remove_failed_start(workdir, created, written)
       if isinstance(err, (ValueError, TypeError)) and not isinstance(
           err, (checks.ConfigError, checks.FlagError, checks.InputError)):
-        raise checks.InputError(str(err).splitlines()[0]) from err
+        raise checks.InputError(_data_message(err, start_step,
+                                              f'step {start_step + 1}')) from err
       raise
     compile_s = time.time() - compile_start
     print(f'compiled the step in {compile_s:.1f}s', flush=True)
@@ -280,11 +299,82 @@ def train_and_evaluate(config, workdir, *, config_file=None):
     loop = _Loop(config, workdir, store, log, trainer, network, test_set, batches, extra)
     loop.train_time += compile_s
     try:
-      state, final = loop.run(state, batch, lambda b: keep(prep(b)), start_step, signals)
+      state, final = loop.run(state, batch, lambda b: keep(prep(b)), start_step, signals,
+                              train_set)
     finally:
       loop.close()
-  return _finish(config, workdir, log, trainer, state, test_set,
-                 {'train_time_s': loop.train_time}, final)
+    return _finish(config, workdir, log, trainer, state, test_set,
+                   {'train_time_s': loop.train_time}, final)
+
+
+def _render_kept_clips_as_before(config, dataset, steps):
+  """On a resume, renders the clips a dataset keeps in memory (`dataset.cache`) with the
+  batches an uninterrupted run first drew them in, so that they are bitwise the same.
+
+  A synthetic clip's pixels depend, in the last bit of float32, on the clips rendered
+  with it (numpy vectorises over the rendering chunk), and with `dataset.cache` a clip
+  keeps its first rendering. An uninterrupted run first renders each clip in an early
+  epoch's batch; a resumed one, without this, in the batch it meets it in after the
+  resume, and some clips then differ by ~6e-7: enough to move the parameters by ~6e-8
+  within steps (the tiny config resumed at 40, 44 or 60 of 200 steps). Replaying the
+  iterator from its start until every clip is rendered (at most `steps` batches; about
+  one epoch of rendering, which the run would otherwise do over its next epoch) gives the
+  clips the uninterrupted run has."""
+  kept = getattr(dataset, '_kept', None)  # synthetic.SyntheticClips.keep_rendered()
+  if config.stream or not steps or kept is None:
+    return
+  rendered = kept[2]
+  replay = make_batches(config, dataset)
+  try:
+    for _ in range(steps):
+      if rendered.all():
+        break
+      next(replay)
+  finally:
+    if hasattr(replay, 'close'):
+      replay.close()
+
+
+def _check_frames(batch, step, dataset):
+  """Non-finite input frames are the data's fault, not the learning rate's: refused before
+  the step, naming the videos (a cheap host-side check)."""
+  frames = np.asarray(batch['frames'])
+  finite = np.isfinite(frames)
+  if finite.all():
+    return
+  bad = ~finite.reshape(frames.shape[0], -1).all(axis=1)  # clips with a NaN or Inf
+  ids = np.asarray(batch.get('video_ids', np.full(frames.shape[:2], -1)))
+  ids = sorted({int(i) for i in ids[bad].reshape(-1)})
+  paths = getattr(dataset, 'paths', None)
+  named = ', '.join(str(paths[i]) if paths is not None and 0 <= i < len(paths) else
+                    f'video {i}' for i in ids[:3]) + (' ...' if len(ids) > 3 else '')
+  raise DataInputError(
+      f'step {step}: the input frames hold {int(frames.size - finite.sum())} NaN or Inf '
+      f'values ({int(bad.sum())} of {frames.shape[0]} clips; {named}); the data is broken, '
+      'not the learning rate: fix or remove those videos')
+
+
+class DataInputError(ValueError):
+  """Bad input data met by the loop (passed on by `_Loop` as a one-line InputError)."""
+
+
+def _data_message(err, kept_step, where):
+  """One line for an error met while training (`where`: `step 12`, `evaluating step
+  10`): a data error is the dataset's line (it names the file) and how to go on from the
+  checkpoint of `kept_step` that was kept; any other, its first line."""
+  text = str(err).splitlines()[0] if str(err) else type(err).__name__
+  if not isinstance(err, (data_errors.DataError, DataInputError)):
+    return text
+  if text.startswith('step '):
+    text = text.split(': ', 1)[-1]
+  budget = ('' if 'max_bad_fraction' not in text else
+            ' (or allow more bad videos: config.dataset.max_bad_fraction in a config file of '
+            'yours, e.g. 0.2; the variants have no such key, so it cannot be given as '
+            '--config.dataset.max_bad_fraction)')
+  kept = (f'the run kept a checkpoint of step {kept_step}; replace or re-extract the files '
+          f'named{budget}, then rerun the same command to resume' if kept_step else
+          f'no step was trained; replace or re-extract the files named{budget}, then rerun')
+  return f'{where}: {text} -- {kept}.'
 
 
 class _Loop:
@@ -298,24 +388,34 @@ class _Loop:
     self.events = metrics_writer.EventWriter(workdir)
     self.train_time = extra.get('train_time_s', 0.)
     self.window = _Window(extra.get('window'))
+    self.pending_eval = extra.get('pending_eval')
 
-  def save(self, step, state):
+  def save(self, step, state, pending_eval=None):
     self.log.sync()  # the checkpoint covers every record written so far
-    self.store.save(step, builders.to_checkpoint(self.trainer, state), {
-        'data': self.batches.get_state(), 'train_time_s': self.train_time,
-        'window': self.window.state(),
-        'rng': np.asarray(jax.random.key_data(rng(self.config))).tolist()})
+    extra = {'data': self.batches.get_state(), 'train_time_s': self.train_time,
+             'window': self.window.state(),
+             'rng': np.asarray(jax.random.key_data(rng(self.config))).tolist()}
+    if pending_eval is not None:
+      extra['pending_eval'] = pending_eval
+    self.store.save(step, builders.to_checkpoint(self.trainer, state), extra)
 
-  def run(self, state, batch, prep, step, signals):
+  def run(self, state, batch, prep, step, signals, train_set=None):
     config, log, events = self.config, self.log, self.events
     if step:
       events.restart(step + 1)
     ticks_per_step = config.batch_size * config.frames_per_clip
     start, final, saved_step = time.time(), {}, step
+    if step and self.pending_eval == step:  # its evaluation failed before the stop
+      final = self.evaluate(step, state, saved_step)
     while step < config.num_steps and signals.received is None:
       t = time.time()
       if batch is None:
-        batch = prep(next(self.batches))
+        try:
+          batch = next(self.batches)
+          _check_frames(batch, step + 1, train_set)
+        except (data_errors.DataError, DataInputError) as err:
+          self.stop_on_data_error(err, step, state, saved_step)
+        batch = prep(batch)
       try:
         new_state, metrics = self.trainer.step(state, batch)
       except (ValueError, TypeError) as err:
@@ -334,13 +434,7 @@ class _Loop:
               flush=True)
         self.window = _Window()
       if step % config.eval_every == 0 or step == config.num_steps:
-        # The last evaluation scores the whole test split, the others a fixed sample.
-        final = builders.evaluate_state(
-            self.trainer, state, self.test_set, config,
-            num_clips=len(self.test_set) if step == config.num_steps else None)
-        log.write({'step': step, 'split': 'eval', 'train_time_s': self.train_time, **final})
-        events.scalars(step, {f'eval/{k}': v for k, v in final.items()})
-        print(f'eval step {step}: {builders.summary(final)}', flush=True)
+        final = self.evaluate(step, state, saved_step)
       every = config.checkpoint_every
       if (every and step % every == 0) or step == config.num_steps:
         self.save(step, state)
@@ -350,6 +444,29 @@ class _Loop:
         self.save(step, state)
       raise Interrupted(signals.received, step)
     return state, final
+
+  def evaluate(self, step, state, saved_step):
+    """The evaluation of `step` (the last one scores the whole test split, the others a
+    fixed sample), recorded. Bad test data stops the run, its training kept."""
+    config = self.config
+    try:
+      final = builders.evaluate_state(
+          self.trainer, state, self.test_set, config,
+          num_clips=len(self.test_set) if step == config.num_steps else None)
+    except (data_errors.DataError, DataInputError) as err:
+      self.stop_on_data_error(err, step, state, saved_step, evaluating=True)
+    self.log.write({'step': step, 'split': 'eval', 'train_time_s': self.train_time, **final})
+    self.events.scalars(step, {f'eval/{k}': v for k, v in final.items()})
+    print(f'eval step {step}: {builders.summary(final)}', flush=True)
+    return final
+
+  def stop_on_data_error(self, err, step, state, saved_step, evaluating=False):
+    """Saves the last completed step (unless saved), then raises the one-line InputError.
+    A failed evaluation is marked pending in the checkpoint: a resume runs it first."""
+    if step and (step > saved_step or evaluating):
+      self.save(step, state, pending_eval=step if evaluating else None)
+    where = f'evaluating step {step}' if evaluating else f'step {step + 1}'
+    raise checks.InputError(_data_message(err, step, where)) from err
 
   def close(self):
     self.events.close()
@@ -377,9 +494,14 @@ def _finish(config, workdir, log, trainer, state, test_set, extra, final=None):
   if not final:  # resumed at the end: the eval record of the last step, else a fresh eval
     evals = [r for r in log.records() if r.get('split') == 'eval'
              and r.get('step') == config.num_steps]
-    final = ({k: v for k, v in evals[-1].items() if k not in ('step', 'split', 'train_time_s')}
-             if evals else builders.evaluate_state(trainer, state, test_set, config,
-                                                   num_clips=len(test_set)))
+    try:
+      final = ({k: v for k, v in evals[-1].items()
+                if k not in ('step', 'split', 'train_time_s')}
+               if evals else builders.evaluate_state(trainer, state, test_set, config,
+                                                     num_clips=len(test_set)))
+    except (data_errors.DataError, DataInputError) as err:
+      raise checks.InputError(_data_message(err, config.num_steps,
+                                            f'evaluating step {config.num_steps}')) from err
   log.close()
   result = {'step': config.num_steps, 'split': 'eval',
             'train_time_s': extra.get('train_time_s', 0.), **final}
@@ -396,7 +518,13 @@ def main(argv):
   if _PRINT_CONFIG.value:
     print(keys.describe(config))
     return
-  workdir = _WORKDIR.value or os.path.join('workdirs', time.strftime('%Y%m%d-%H%M%S'))
+  workdir = _WORKDIR.value
+  if workdir is not None and not workdir.strip():
+    raise checks.FlagError('--workdir is empty; give the folder the run writes to (or leave '
+                           'the flag out for a new workdirs/<time>)')
+  if workdir is None:
+    workdir = os.path.join('workdirs', time.strftime('%Y%m%d-%H%M%S'))
+    print(f'--workdir not given: writing to {workdir}', flush=True)
   try:
     train_and_evaluate(config, workdir,
                        config_file=config_flags.get_config_filename(flags.FLAGS['config']))

@@ -1,9 +1,12 @@
 """The run folder: checks before anything is written, config.json with what ran where, a
 rerun's config compared with the recorded one, and result.json written atomically."""
 
+import errno
+import fcntl
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -18,7 +21,7 @@ from experiments import checks
 # Keys a rerun may change and still resume: they change how long and how often, not what.
 RESUMABLE_CHANGES = ('num_steps', 'log_every', 'eval_every', 'checkpoint_every',
                      'keep_checkpoints', 'eval_clips', 'eval_raw', 'dataset.cache',
-                     'frozen_cache_gb')
+                     'frozen_cache_gb', 'dataset.max_bad_fraction')
 _REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -51,6 +54,124 @@ def create(workdir):
     raise checks.FlagError(f'--workdir={workdir} cannot be written ({err.strerror}); give a '
                            'folder you can write') from err
   return not existed
+
+
+LOCK_FILE = '.lock'
+
+
+def _pid_alive(pid):
+  try:
+    os.kill(pid, 0)
+  except ProcessLookupError:
+    return False
+  except OSError:  # e.g. EPERM: it exists, owned by another user
+    return True
+  return True
+
+
+def _holder(info):
+  """`pid 123 on host h, started 2026-...` from a lock file's JSON (or what is known)."""
+  if not isinstance(info, dict) or 'pid' not in info:
+    return 'an unknown process (its lock file names none)'
+  command = str(info.get('command', ''))
+  command = command if len(command) <= 120 else command[:117] + '...'
+  return (f'pid {info.get("pid")} on host {info.get("host", "?")}, started '
+          f'{info.get("start_time", "?")}: {command}'.rstrip(': '))
+
+
+class WorkdirLock:
+  """An exclusive lock on a run folder for the whole run: `fcntl.flock` on DIR/.lock (the
+  kernel releases it when the process dies, however it dies), and a small JSON in it
+  naming the holder (pid, host, start time, command) for the message a second launcher
+  gets. A clean exit removes the file; one left by a killed process is taken over with one
+  line saying so.
+
+    with WorkdirLock(workdir) as lock:   # FlagError if another run holds it
+      ...                                # lock.created: the folder was made here
+  """
+
+  def __init__(self, workdir):
+    self.workdir = workdir
+    self.path = os.path.join(workdir, LOCK_FILE)
+    self.created = False
+    self._fd = None
+
+  def __enter__(self):
+    self.created = create(self.workdir)
+    try:
+      self._acquire()
+    except BaseException:
+      if self.created:
+        shutil.rmtree(self.workdir, ignore_errors=True)
+      raise
+    return self
+
+  def _acquire(self):
+    while True:
+      fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+      try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+      except OSError as err:
+        info = _read_lock(fd)
+        os.close(fd)
+        if err.errno not in (errno.EAGAIN, errno.EACCES, errno.EWOULDBLOCK):
+          raise checks.FlagError(f'--workdir={self.workdir}: cannot lock {self.path} '
+                                 f'({err.strerror}); give a folder on a local disk') from err
+        raise checks.FlagError(
+            f'--workdir={self.workdir} is in use by another run ({_holder(info)}); wait for '
+            'it to finish or stop it, or give another --workdir') from None
+      try:  # the file may have been removed by its last holder between open and flock
+        same = os.stat(self.path).st_ino == os.fstat(fd).st_ino
+      except FileNotFoundError:
+        same = False
+      if same:
+        break
+      os.close(fd)
+    stale = _read_lock(fd)
+    if stale is not None:
+      host = stale.get('host') if isinstance(stale, dict) else None
+      pid = stale.get('pid') if isinstance(stale, dict) else None
+      here = host == socket.gethostname()
+      state = ('which is no longer running' if here and isinstance(pid, int)
+               and not _pid_alive(pid) else 'which no longer holds it')
+      print(f'{self.workdir}: taking over the lock left by {_holder(stale)}, {state} (it '
+            'was killed or crashed)', file=sys.stderr, flush=True)
+    info = {'pid': os.getpid(), 'host': socket.gethostname(),
+            'start_time': time.strftime('%Y-%m-%dT%H:%M:%S%z'),
+            'command': ' '.join(sys.argv)}
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, json.dumps(info).encode(), 0)
+    os.fsync(fd)
+    self._fd = fd
+
+  def __exit__(self, *exc):
+    self.release()
+
+  def release(self):
+    """Removes the lock file (while still holding it, so no one else can be between), then
+    unlocks."""
+    if self._fd is None:
+      return
+    try:
+      os.remove(self.path)
+    except OSError:
+      pass  # already gone (a failed start removed the folder)
+    os.close(self._fd)
+    self._fd = None
+
+
+def _read_lock(fd):
+  """The JSON in an open lock file, None when empty, {} when unreadable."""
+  try:
+    raw = os.pread(fd, 4096, 0)
+  except OSError:
+    return {}
+  if not raw.strip():
+    return None
+  try:
+    return json.loads(raw)
+  except ValueError:
+    return {}
 
 
 def remove_failed_start(workdir, created, written):
@@ -112,8 +233,19 @@ def read_record(workdir):
   if not os.path.isfile(path):
     raise checks.FlagError(f'--workdir={workdir} has no config.json: it is not a run folder '
                            'written by experiments.train')
-  with open(path) as f:
-    return json.load(f)
+  return _read_json(path, workdir, "the run's record of its config (and of what ran "
+                    'where)', 'restore it from a copy, or start the run again in a new '
+                    '--workdir')
+
+
+def _read_json(path, workdir, what, fix):
+  """A JSON file of the run folder; damaged, it is one FlagError line naming it and `fix`."""
+  try:
+    with open(path) as f:
+      return json.load(f)
+  except ValueError as err:
+    raise checks.FlagError(f'--workdir={workdir}: {path} is damaged (not valid JSON: '
+                           f'{err}); it is {what}: {fix}') from err
 
 
 def read_config(workdir):
@@ -161,5 +293,6 @@ def read_result(workdir):
   path = os.path.join(workdir, 'result.json')
   if not os.path.isfile(path):
     return None
-  with open(path) as f:
-    return json.load(f)
+  return _read_json(path, workdir, "the finished run's final evaluation",
+                    'delete it (python -m experiments.evaluate --workdir=... recomputes it '
+                    'from the last checkpoint) and rerun')

@@ -20,6 +20,8 @@ read, or whose arrays read back different, counts as corrupt, is moved aside to
 import hashlib
 import os
 import shutil
+import sys
+import threading
 import time
 import warnings
 from typing import Any, NamedTuple, Optional
@@ -37,6 +39,30 @@ class CorruptCheckpointWarning(UserWarning):
 
 class MismatchError(ValueError):
   """The checkpoint is intact but holds another config's state (other arrays)."""
+
+
+_HOOK_LOCK = threading.Lock()
+
+
+def _quiet_aborted_reads():
+  """Silences the echo of a failed restore. orbax runs a restore's tensorstore reads on an
+  asyncio loop that it closes as soon as one read fails; the reads still in flight then
+  complete into the closed loop, and each prints `RuntimeError: Event loop is closed`
+  through `sys.unraisablehook` (dozens of tracebacks after a truncated data file). Only
+  that error is dropped; every other unraisable exception still reaches the old hook."""
+  with _HOOK_LOCK:
+    previous = sys.unraisablehook
+    if getattr(previous, '_sideways_quiet', False):
+      return
+
+    def hook(unraisable):
+      exc = unraisable.exc_value
+      if isinstance(exc, RuntimeError) and str(exc) == 'Event loop is closed':
+        return
+      previous(unraisable)
+
+    hook._sideways_quiet = True  # pylint: disable=protected-access
+    sys.unraisablehook = hook
 
 
 class Restored(NamedTuple):
@@ -113,6 +139,7 @@ class Checkpoints:
         config's run).
       ValueError: the checkpoint is unreadable or its arrays differ from what was saved.
     """
+    _quiet_aborted_reads()  # before: a failed read's echoes can come while orbax unwinds
     abstract_state = jax.tree.map(
         lambda x: jax.ShapeDtypeStruct(np.shape(x), x.dtype), abstract_state)
     try:
@@ -165,8 +192,12 @@ class Checkpoints:
         warnings.warn(f'{err} It was {where}; trying the previous checkpoint.',
                       CorruptCheckpointWarning, stacklevel=2)
     if steps:
+      where = ('they are left in place (read-only)' if self.read_only else
+               f'all were moved to {self.directory}_corrupt')
       raise ValueError(f'none of the {len(steps)} checkpoints in {self.directory} can be '
-                       'read; start the run again in a new --workdir.')
+                       f'read ({where}); nothing of the run can be restored: train it again '
+                       '(rerun the same command to start over from step 0, or use a new '
+                       '--workdir).')
     return None
 
   def _move_aside(self, step: int) -> str:

@@ -93,11 +93,13 @@ def without_timing(recs):
 
 
 class NaNAt:
-  """Wraps a batch iterator: the frames of the `at`-th batch (1-based) become NaN."""
+  """Wraps a batch iterator: from the `at`-th batch (1-based) on, the frames become 3e38:
+  finite (the launcher refuses non-finite frames before the step, naming the data), but
+  they overflow inside the network, so the gradient is NaN."""
 
   def __init__(self, batches, at, fn=None):
     self.batches, self.at, self.count = batches, at, 0
-    self.fn = fn or (lambda b: {**b, 'frames': np.full_like(b['frames'], np.nan)})
+    self.fn = fn or (lambda b: {**b, 'frames': np.full_like(b['frames'], 3e38)})
 
   def __iter__(self):
     return self

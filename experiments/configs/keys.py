@@ -14,10 +14,11 @@ KEYS = {
     'keep_checkpoints': 'how many newest checkpoints to keep',
     'log_every': 'steps between progress lines and train records in metrics.jsonl',
     'algorithm': 'sideways (Skip-Sideways when skips != none) | bptt | backprop | gpipe',
-    'skips': "skip pattern PATTERN[:KIND[:COMBINE]] joined by '+': none, input, "
-             "input_below_top, two_below, dense, to_top, or one edge 'J>K'; KIND "
-             "fresh|aligned, optionally '-N' frames older (e.g. 0>5:fresh-1); COMBINE "
-             'project|sum|mean',
+    'skips': "skip pattern PATTERN[:KIND[:COMBINE[:detach]]] joined by '+': none, input, "
+             "input_below_top, two_below, dense, to_top, or one edge 'J>K' (negative K "
+             "counts from the top); KIND fresh|aligned, optionally '-N' frames older (e.g. "
+             "0>5:fresh-1) or taps '-N/M/...' (one per delay: 3>5:fresh-0/2/4); COMBINE "
+             "project|sum|mean|bilinear; 'detach': no gradient back to the source",
     'update_every': "ticks per optimizer step (an integer), or 'clip': one step at each "
                     "clip's last tick",
     'stream': 'online training on an endless stream of videos: the clock never resets, '
