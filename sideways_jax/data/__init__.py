@@ -31,13 +31,14 @@ Modules, one concern each:
   prepared      reads a prepared folder (tfds array_record, one record per frame): the
                 raw files' clips without decoding videos (`ucf101(..., prepared=DIR)`)
   export        writes a synthetic set as video files in UCF101's layout (a CLI)
-  errors        DataError, AnnotationError, BadVideoWarning
+  errors        DataError, AnnotationError, BadVideoWarning, ShortVideoWarning
 """
 
 import importlib
 
 from sideways_jax.data.batching import Dataset
-from sideways_jax.data.errors import AnnotationError, BadVideoWarning, DataError
+from sideways_jax.data.errors import (AnnotationError, BadVideoWarning, DataError,
+                                       ShortVideoWarning)
 
 # name -> (module, factory function). Imported lazily: real-video loaders pull in PyAV.
 _REGISTRY = {

@@ -8,10 +8,13 @@ only, and the same clip whichever store it is read from (`VideoClipDataset` deco
 files, `PreparedClipDataset` reads a prepared folder): a subclass only reads frames.
 """
 
+import warnings
+
 import numpy as np
 
 from sideways_jax.data import batching
 from sideways_jax.data import transforms
+from sideways_jax.data.errors import ShortVideoWarning
 
 
 class ClipDataset:
@@ -61,6 +64,11 @@ class ClipDataset:
     self.pad_mode = pad_mode
     self.seed = seed
     self.frame_shape = (resolution, resolution, 3)
+    self.short_videos = set()  # videos found shorter than a clip (warned about once each)
+
+  def video_name(self, v):
+    """How messages name video v."""
+    return f'#{v}'
 
   @property
   def item_labels(self):
@@ -78,9 +86,19 @@ class ClipDataset:
       raise IndexError(f'index {i} out of range for {len(self)} items')
     v, view = divmod(i, self.num_views)
     rng = np.random.default_rng([self.seed, epoch, i]) if self.train else None
-    select = lambda n: transforms.clip_indices(
-        n, self.frames_per_clip, self.temporal_stride, rng=rng, view=view,
-        num_views=self.num_views, pad_mode=self.pad_mode)
+    def select(n):
+      span = (self.frames_per_clip - 1) * self.temporal_stride + 1
+      if n < span and v not in self.short_videos:
+        self.short_videos.add(v)
+        how = 'loop it' if self.pad_mode == 'loop' else 'repeat its last frame'
+        warnings.warn(f'{self.name}: video {self.video_name(v)} has {n} frames, fewer than '
+                      f'a clip spans ({span}: frames_per_clip={self.frames_per_clip}, '
+                      f'temporal_stride={self.temporal_stride}); its clips {how} '
+                      f"(pad_mode={self.pad_mode!r}). Said once per video.",
+                      ShortVideoWarning, stacklevel=2)
+      return transforms.clip_indices(
+          n, self.frames_per_clip, self.temporal_stride, rng=rng, view=view,
+          num_views=self.num_views, pad_mode=self.pad_mode)
     return v, rng, select
 
   def finish(self, clip, rng, v):

@@ -15,6 +15,11 @@ class BadVideoWarning(UserWarning):
   """A video could not be read and was skipped (a valid one is substituted)."""
 
 
+class ShortVideoWarning(UserWarning):
+  """A video has fewer frames than a clip spans: its clips loop it (or repeat its last
+  frame, `pad_mode='pad'`). Said once per video."""
+
+
 def annotation_error(path, lineno, line, why):
   """An AnnotationError reported as `path:lineno`, with the line and the expected form."""
   return AnnotationError(

@@ -169,7 +169,8 @@ def load(out, dataset, split, **kwargs):
   videos = np.asarray([index['records'][v] for v, _ in rows], np.int64).reshape(-1, 4)
   return PreparedClipDataset(
       os.path.join(out, BUILDER_NAME, VERSION), videos=videos,
-      labels=[l for _, l in rows], class_names=index['class_names'], fmt=index['format'],
+      labels=[l for _, l in rows], names=[index['videos'][v] for v, _ in rows],
+      class_names=index['class_names'], fmt=index['format'],
       stored_short_side=index['short_side'], **kwargs)
 
 
@@ -186,12 +187,13 @@ class PreparedClipDataset(clips.ClipDataset):
     directory: the tfds folder (`<out>/prepared_videos/1.0.0`).
     videos: int [V, 4]: each video's first record, frame count, stored height and width.
     labels: each video's label.
+    names: each video's file, relative to the raw copy (for messages).
     fmt, stored_short_side: how the frames are stored (`prepared.json`).
     **kwargs: the clips (`clips.ClipDataset`); max_bad_fraction, thread_type and probe,
       the raw-file path's decoding options, are accepted and unused.
   """
 
-  def __init__(self, directory, *, videos, labels, fmt, stored_short_side,
+  def __init__(self, directory, *, videos, labels, fmt, stored_short_side, names=None,
                max_bad_fraction=None, thread_type=None, probe=None, **kwargs):
     del max_bad_fraction, thread_type, probe  # decoding options of the raw-file path
     super().__init__(**kwargs)
@@ -205,8 +207,12 @@ class PreparedClipDataset(clips.ClipDataset):
     self.num_frames = self.videos[:, 1]
     self.labels = np.asarray(labels, np.int32)
     self.num_videos = len(self.videos)
+    self.names = list(names) if names is not None else None
     self.bad_videos = {}
     self._source = None
+
+  def video_name(self, v):
+    return repr(self.names[v]) if self.names else f'#{v}'
 
   def __getstate__(self):
     state = dict(self.__dict__)

@@ -106,6 +106,9 @@ class VideoClipDataset(clips.ClipDataset):
     self.__dict__.update(state)
     self._lock = threading.Lock()
 
+  def video_name(self, v):
+    return repr(self.paths[v])
+
   @property
   def num_bad(self):
     return len(self.bad_videos)
