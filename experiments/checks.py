@@ -2,6 +2,7 @@
 key and the fix (`ConfigError`); bad data met while running is an `InputError`."""
 
 import math
+import os
 import re
 
 import sideways_jax as sj
@@ -307,3 +308,54 @@ def check_network(config, network, frame_shape):
                         f'0..{frames - 1}: no output would ever be trained or evaluated',
                         f'shorten the skips\' delays, or give clips of at least {first + 1} '
                         f'frames (--config.frames_per_clip={first + 1})')
+
+
+def device_memory_bytes():
+  """What the first device can hold: its allocator's limit (GPU, TPU), else this host's
+  physical memory (CPU devices share it)."""
+  import jax  # pylint: disable=g-import-not-at-top
+  try:
+    stats = jax.devices()[0].memory_stats() or {}
+  except Exception:  # pylint: disable=broad-except
+    stats = {}
+  if stats.get('bytes_limit'):
+    return int(stats['bytes_limit'])
+  return os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+
+
+def check_memory(config, state_bytes, batch_bytes, kept_bytes, available=None):
+  """Refuses, before anything is allocated, a run whose training state (parameters,
+  optimizer state, averages) plus one batch and the clips `dataset.cache` keeps cannot fit
+  in memory; the error names the keys that drive the large parts. On an accelerator the
+  state and the batch are checked against its memory and the kept clips (host memory)
+  against the host's; on CPU devices all of it against the host's. Activations come on
+  top of this: a run that passes can still run out of memory."""
+  import jax  # pylint: disable=g-import-not-at-top
+  if available is None and jax.devices()[0].platform != 'cpu':
+    host = os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES')
+    check_memory(config, 0, batch_bytes, kept_bytes, available=host)
+    kept_bytes = 0
+  available = available or device_memory_bytes()
+  parts = {'the training state (parameters, optimizer state)': state_bytes,
+           'one batch of frames': batch_bytes, 'the clips dataset.cache keeps': kept_bytes}
+  need = sum(parts.values())
+  if need <= 0.9 * available:
+    return
+  fixes = {'the training state (parameters, optimizer state)':
+               ('model.size', 'a smaller network (model.width, model.hidden, model.size; '
+                'the state grows with dataset.resolution where the network flattens)'),
+           'one batch of frames':
+               ('dataset.resolution', 'a smaller batch_size, frames_per_clip or '
+                'dataset.resolution'),
+           'the clips dataset.cache keeps':
+               ('dataset.cache', 'dataset.cache=False, or fewer or smaller clips')}
+  gib = lambda n: f'{n / 2**30:,.1f} GiB'
+  large = [p for p in parts if parts[p] > 0.1 * available] or [max(parts, key=parts.get)]
+  # The key named first: the batch's when it is large (its keys are what a user sets),
+  # else the largest part's.
+  first = 'one batch of frames' if 'one batch of frames' in large else large[0]
+  raise ConfigError(fixes[first][0], get(config, fixes[first][0]),
+                    f'the run needs at least {gib(need)} before activations ('
+                    + ', '.join(f'{p}: {gib(parts[p])}' for p in parts)
+                    + f') and the device has {gib(available)}',
+                    'use ' + '; '.join(fixes[p][1] for p in large))

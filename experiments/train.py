@@ -174,6 +174,19 @@ def _build(config):
     if isinstance(err, (checks.ConfigError, checks.FlagError, checks.InputError)):
       raise
     raise checks.InputError(str(err).splitlines()[0]) from err
+  except MemoryError as err:  # e.g. dataset.cache's buffer for a huge resolution
+    raise checks.InputError(f'--config.dataset.* (dataset {config.dataset.name!r}): the '
+                            f'dataset needs more memory than this machine has ({err}); '
+                            'lower dataset.resolution or dataset.num_clips, or set '
+                            '--config.dataset.cache=False') from err
+
+
+def _preflight(config, abstract, train_set):
+  """`checks.check_memory` of the state `abstract` describes, one batch, the kept clips."""
+  state = sum(x.size * x.dtype.itemsize for x in jax.tree.leaves(abstract))
+  batch = (config.batch_size * config.frames_per_clip * 4
+           * int(np.prod(train_set.frame_shape)))
+  checks.check_memory(config, state, batch, getattr(train_set, 'kept_bytes', 0))
 
 
 def _open(config, workdir, store, abstract, config_file):
@@ -254,9 +267,9 @@ def _train_locked(config, workdir, created, config_file):
   with _Signals() as signals, contextlib.closing(store):
     try:
       train_set, test_set, network, trainer = _build(config)
-      restored, written = _open(config, workdir, store,
-                                builders.abstract_state(config, trainer, train_set),
-                                config_file)
+      abstract = builders.abstract_state(config, trainer, train_set)
+      _preflight(config, abstract, train_set)
+      restored, written = _open(config, workdir, store, abstract, config_file)
     except BaseException:
       workdir_lib.remove_failed_start(workdir, created, [])
       raise

@@ -321,3 +321,30 @@ def test_skips_help_names_every_part_of_the_grammar():
   text = keys.KEYS['skips'] if hasattr(keys, 'KEYS') else keys.describe(default.get_config())
   for part in ('bilinear', 'detach', 'taps', '0/2/4'):
     assert part in text, part
+
+
+@pytest.mark.parametrize('overrides, expected', [
+    ({'model.hidden': 1_000_000_000}, r'model\.size.*the training state.*GiB.*a smaller '
+                                      r'network'),
+    ({'dataset.resolution': 100_000, 'dataset.cache': False},
+     r'dataset\.resolution.*one batch of frames'),
+    ({'dataset.resolution': 100_000}, r'dataset\.\*.*more memory than this machine has'
+                                      r'.*dataset\.cache=False'),
+])
+def test_runs_that_cannot_fit_are_refused_before_allocating(overrides, expected, tmp_path):
+  config = tiny()
+  for key, value in overrides.items():
+    section, name = key.split('.')
+    config[section][name] = value
+  workdir = str(tmp_path / 'run')
+  with pytest.raises((checks.ConfigError, checks.InputError), match=expected) as err:
+    train.train_and_evaluate(config, workdir)
+  assert len(str(err.value).splitlines()) == 1
+  assert not os.path.exists(workdir) or not os.listdir(workdir)
+
+
+def test_memory_check_counts_every_part():
+  config = tiny()
+  checks.check_memory(config, 3, 3, 3, available=10)  # 9 <= 0.9 * 10: fits
+  with pytest.raises(checks.ConfigError, match=r'dataset\.cache.*cache=False, or fewer'):
+    checks.check_memory(config, 3, 3, 4, available=10)
