@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from sideways_jax import data as data_lib
+from sideways_jax.data import batching
 from sideways_jax.data import errors
 from sideways_jax.data import prepare as prepare_lib
 from sideways_jax.data import prepared as prepared_lib
@@ -178,3 +179,19 @@ def test_command_line_errors_are_one_line(tmp_path):
   assert result.returncode == 2, result.stderr
   assert result.stderr.strip().count('\n') == 0
   assert result.stderr.startswith('error: UCF101 root directory not found')
+
+
+def test_process_workers_send_uint8_and_give_the_same_floats(ucf):
+  _, out, _ = ucf
+  ds = data_lib.get_dataset('ucf101', 'train', prepared=out, mean=(0.5, 0.4, 0.3),
+                            std=(0.2, 0.25, 0.3), **CLIP)
+  raw = ds.get_batch([0, 2], epoch=1, uint8=True)['frames']
+  assert raw.dtype == np.uint8  # what a worker process sends: a quarter of the bytes
+  np.testing.assert_array_equal(ds.to_float(raw), ds.get_batch([0, 2], epoch=1)['frames'])
+  kw = dict(seed=3, num_epochs=2)
+  want = list(batching.batches(ds, 2, **kw))
+  got = list(batching.batches(ds, 2, num_workers=1, worker_type='process', **kw))
+  assert len(got) == len(want) == 4
+  for a, b in zip(got, want):
+    assert a['frames'].dtype == np.float32
+    np.testing.assert_array_equal(a['frames'], b['frames'])

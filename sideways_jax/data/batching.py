@@ -144,9 +144,12 @@ class _LoadItem:
     bad = getattr(self.dataset, 'bad_videos', None)
     bad = bad if isinstance(bad, dict) else {}
     known = set(bad)
+    # A dataset with `to_float` sends its frames as uint8, a quarter of float32's bytes
+    # (sending is what a worker process costs most: ~6 ms for a float32 16x112x112 clip).
+    kwargs = {'uint8': True} if hasattr(self.dataset, 'to_float') else {}
     with warnings.catch_warnings(record=True) as caught:
       warnings.simplefilter('always')
-      batch = self.dataset.get_batch([i], epoch=epoch)
+      batch = self.dataset.get_batch([i], epoch=epoch, **kwargs)
     new_bad = {k: v for k, v in bad.items() if k not in known}
     return batch, [(w.category, str(w.message)) for w in caught], new_bad
 
@@ -252,6 +255,8 @@ class Batches:
         bad.setdefault(path, reason)
     for category, message in caught:
       warnings.warn(message, category, stacklevel=3)
+    if hasattr(self._args[0], 'to_float'):  # sent as uint8 (`_LoadItem`)
+      batch = {**batch, 'frames': self._args[0].to_float(batch['frames'])}
     return batch
 
 

@@ -101,17 +101,24 @@ class ClipDataset:
           num_views=self.num_views, pad_mode=self.pad_mode)
     return v, rng, select
 
-  def finish(self, clip, rng, v):
-    """uint8 frames [T, H, W, 3] of video v -> the item: cropped, flipped, as floats."""
+  def finish(self, clip, rng, v, uint8=False):
+    """uint8 frames [T, H, W, 3] of video v -> the item: cropped, flipped, as floats (as
+    uint8 with `uint8`: `to_float` makes them the floats)."""
     clip = transforms.crop_and_flip(clip, self.resolution, rng=rng, flip=self.flip)
-    return dict(frames=transforms.to_float(clip, self.mean, self.std),
-                label=int(self.labels[v]), video_id=v)
+    return dict(frames=clip if uint8 else self.to_float(clip), label=int(self.labels[v]),
+                video_id=v)
+
+  def to_float(self, frames):
+    """uint8 frames (any leading axes) -> float32 in [0, 1], then (x - mean) / std."""
+    return transforms.to_float(frames, self.mean, self.std)
 
   def __getitem__(self, i):
     return self.get(int(i))
 
-  def get(self, i, epoch=0):
+  def get(self, i, epoch=0, uint8=False):
     raise NotImplementedError
 
-  def get_batch(self, indices, epoch=0):
-    return batching.collate([self.get(int(i), epoch) for i in indices])
+  def get_batch(self, indices, epoch=0, uint8=False):
+    """The batch of items `indices`; with `uint8`, its frames before `to_float` (a quarter
+    of the bytes: what worker processes send, `batching.batches` converts them here)."""
+    return batching.collate([self.get(int(i), epoch, uint8=uint8) for i in indices])

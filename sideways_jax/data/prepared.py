@@ -244,12 +244,12 @@ class PreparedClipDataset(clips.ClipDataset):
     return {int(j): decode_frame(r['frame'], self.fmt, height, width)
             for j, r in zip(which, records)}
 
-  def get(self, i, epoch=0):
-    """Item i as dict(frames float32 [T,H,W,C], label int, video_id int)."""
+  def get(self, i, epoch=0, uint8=False):
+    """Item i as dict(frames float32 [T,H,W,C] (uint8 with `uint8`), label, video_id)."""
     v, rng, select = self.draw(i, epoch)
     idx = select(int(self.num_frames[v]))
     decoded = self._frames(v, np.unique(idx))
     clip = np.stack([decoded[int(j)] for j in idx])
     if self.short_side != self.stored_short_side:
       clip = _resize(clip, *transforms.short_side_size(*clip.shape[1:3], self.short_side))
-    return self.finish(clip, rng, v)
+    return self.finish(clip, rng, v, uint8)

@@ -118,8 +118,8 @@ class VideoClipDataset(clips.ClipDataset):
             f'classes={self.num_classes}, frames={self.frames_per_clip}, '
             f'frame_shape={self.frame_shape}, flip={self.flip})')
 
-  def get(self, i, epoch=0):
-    """Item i as dict(frames float32 [T,H,W,C], label int, video_id int)."""
+  def get(self, i, epoch=0, uint8=False):
+    """Item i as dict(frames float32 [T,H,W,C] (uint8 with `uint8`), label, video_id)."""
     v = self.draw(i, epoch)[0]
     for attempt in range(self.num_videos):
       vid = (v + attempt) % self.num_videos
@@ -140,5 +140,5 @@ class VideoClipDataset(clips.ClipDataset):
         with self._lock:
           self._report_bad()
         continue
-      return self.finish(clip, rng, vid)
+      return self.finish(clip, rng, vid, uint8)
     raise DataError(f'{self.name}: no readable video left. {self._fix}')
