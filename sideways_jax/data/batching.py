@@ -17,10 +17,11 @@ import grain
 import numpy as np
 
 WORKER_TYPES = ('process', 'thread')
-# See `batches`. Threads, by measurement (benchmarks/data_decode.py, suite decode_workers,
-# 2 shared cores): 2 threads gave 126 clips/s, 2 processes 64 and 1 process 51 (medians of
-# 5, load average 3.3), and processes take 2-4 s to start (each imports sideways_jax and
-# JAX) and ship every float32 clip through shared memory.
+# See `batches`. Threads, by measurement (benchmarks/data_decode.py decode_workers and
+# data_prepared.py, 2 cores, load 0.3-1.6): raw files 193 clips/s on 2 threads, 160 on 2
+# processes; prepared jpeg 358 and 246. Processes take 2-4 s to start (each imports
+# sideways_jax and JAX) and send every clip through shared memory (as uint8 when the
+# dataset has `to_float`).
 DEFAULT_WORKER_TYPE = 'thread'
 
 # What every dataset has (see `Dataset`); checked by name, never by signature.
