@@ -256,21 +256,15 @@ def tiny():
 
 
 def _real(name, **dataset):
-  """A real dataset from local files (`dataset.root`) or a prepared copy of them
-  (`dataset.prepared`): VGG-8, 16 frames (stride 2) at 112x112, batch 8, in the default's
-  regime, the one with evidence on video files (below)."""
+  """A real dataset from `dataset.root` or a prepared copy (`dataset.prepared`): VGG-8, 16
+  frames (stride 2) at 112x112, batch 8, in the default's regime (below)."""
   config = _base()
   config.model.size = 'base'       # VGG-8 (K = 8), the papers' depth
-  # The default's regime carried to K = 8 by its rule: a module whose Sideways gradient
-  # refers to its output more than 4 ticks back (2(K - k) > 4) is held at its
-  # initialisation, so modules 1-5 are held and 6, 7 and the top learn (at K = 5 the rule
-  # holds modules 1-2); local heads on modules 6-7 ('auto'), one Adam step per clip,
-  # evaluation on the parameters' moving average, the top's 3x3 head conv; the rate 1e-3
-  # (5e-3, the default's, stayed near chance at this depth). Evidence, on the `motion` set
-  # exported as 64x64 video files in UCF101's layout, read from a prepared copy, VGG-8 at a
-  # quarter width: docs/REAL_DATASETS.md, "Does the real-data path learn?". At K = 8 with
-  # only modules 1-2 held, Skip-Sideways stayed at chance (0.154 at 600 steps, 1e-3) where
-  # bptt learned (0.654). Not measured at full width and 112x112 (no accelerator yet).
+  # The default's regime carried to K = 8 by its rule (hold a module whose Sideways
+  # gradient refers to its output more than 4 ticks back: modules 1-5), its local heads,
+  # one Adam step per clip, parameter average and head conv, at 1e-3. Measured on video
+  # files (docs/REAL_DATASETS.md, "Does the real-data path learn?"; the probes behind it:
+  # experiments/sweeps/screen_real_k8.py); not at full width and 112x112 (no accelerator).
   config.module_lr_scales = '0,0,0,0,0'
   config.learning_rate = 1e-3
   config.batch_size = 8
@@ -278,28 +272,20 @@ def _real(name, **dataset):
   config.eval_every = 2000
   config.checkpoint_every = 1000
   config.log_every = 100
-  config.eval_clips = 1024         # periodic evaluation: a class-stratified sample; the
-                                   # final one scores the whole test split
-  config.frozen_cache_gb = 0.0     # file clips change every epoch (crops, flips)
+  config.eval_clips = 1024         # stratified sample; the last evaluation: the whole split
   config.dataset = ml_collections.ConfigDict({
       'name': name, 'root': config_dict.placeholder(str),
-      # A folder `python -m sideways_jax.data.prepare` wrote from `root`: the same clips,
-      # read without decoding videos (set it instead of root).
+      # Instead of root: a copy `python -m sideways_jax.data.prepare` wrote (same clips).
       'prepared': config_dict.placeholder(str), 'resolution': 112,
       'short_side': config_dict.placeholder(int),  # unset: round(resolution * 8 / 7)
-      # Random horizontal flips of training clips are ON here (the datasets' convention);
-      # a flip turns left into right: --config.dataset.flip=False when direction matters.
+      # Flips on (the datasets' convention); flip=False when direction is the class.
       'temporal_stride': 2, 'flip': True, 'num_workers': 4, **dataset})
   return config
 
 
-# Compute, estimated by counting (not measured): VGG-8 at 112x112 costs 4.2 GFLOP forward
-# per frame; a Sideways tick does a forward in every module and a VJP (~2x forward) in
-# the learning ones, and a 16-frame clip takes 16 + 7 drain ticks, so a step of 8 clips is
-# ~2 TFLOP. At a sustained 20 TFLOP/s (float32 on a current datacenter GPU) that is ~0.1 s
-# of compute per step, ~80 clips/s per GPU; the loader must keep up: docs/REAL_DATASETS.md
-# ("Sizing") gives clips/s per core, prepared and raw. On a 2-core CPU a step takes
-# minutes, so these configs are for an accelerator.
+# Compute (counted, not measured): VGG-8 at 112x112, 4.2 GFLOP forward per frame; a step of
+# 8 clips is at most ~2 TFLOP, ~0.1 s at 20 TFLOP/s: ~80 clips/s per GPU to load
+# (docs/REAL_DATASETS.md, "Accelerators"). A 2-core CPU takes minutes a step.
 
 def ucf101():
   """UCF101 (101 classes, 9537 train / 3783 test videos in fold 1) from local files.
@@ -399,9 +385,8 @@ def motion_files():
   return config
 
 
-VARIANTS = {'bptt': bptt, 'appearance': appearance, 'dynamics': dynamics, 'motion_files': motion_files, 'moving_digits': moving_digits, 'tiny': tiny,
-            'ucf101': ucf101, 'hmdb51': hmdb51, 'kinetics600': kinetics600,
-            'moving_mnist': moving_mnist}
+VARIANTS = {f.__name__: f for f in (bptt, appearance, dynamics, motion_files, moving_digits,
+                                     tiny, ucf101, hmdb51, kinetics600, moving_mnist)}
 
 
 def get_config(arg=None):
