@@ -4,7 +4,7 @@
   python -m experiments.train --config=experiments/configs/default.py:VARIANT --workdir=DIR
   python -m experiments.train --print_config [--config=...:VARIANT]   # every key, explained
 
-Variants (each function's docstring says what it runs and what it costs):
+Variants (each function's docstring says what it runs, its command and what it measured):
   (none)         Skip-Sideways on the embedded temporal action set, level `motion`
   bptt           the same graph, data and budget trained by bptt (the exact baseline)
   motion_files   the default reading the motion set exported as UCF101-layout video files
@@ -19,57 +19,17 @@ Override any key on the command line, e.g. the baselines on the same network and
   --config.algorithm=bptt   --config.skips=none   --config.algorithm=backprop
   --config.dataset.level=dynamics   (the harder level: >= 3 frames per class)
 
-Default, measured (docs/RESULTS.md, 3 seeds, screen 25, on this 2-core AMD EPYC machine):
-held-out clip accuracy 0.965 +- 0.017 (0.947 / 0.969 / 0.980) on `motion` after 4000
-steps, scored on a moving average of the parameters (`ema_decay=0.99`), chance 0.125; bptt
-on the same graph, rate and average 0.948 +- 0.019 (0.926 / 0.957 / 0.961). At 3000 steps
-(the budget before screen 25) 0.950 +- 0.013 against bptt's 0.917 +- 0.020. Every seed
-first reaches 0.90 by step 2000 (220-295 training seconds). The sweep ran two runs side by
-side, one core each: 495-525 training seconds for 4000 steps (re-run: python -m
-experiments.sweep --sweep=experiments/sweeps/screen25.py --root=workdirs/screen25
---parallel=2). The README's main command alone on this machine (seed 0, 2 cores,
-evaluations every 500): 0.957 at step 4000 after 404 training seconds, 7.2 minutes
-wall in all; first >= 0.90 at step 2000 (224 s), first >= 0.95 at step 3500 (357 s). That
-is with the frozen modules' outputs kept per clip (`frozen_cache_gb`: a clip drawn again
-skips modules 1-2's forwards), the drain trimmed to 2 ticks and the clips kept in memory (`dataset.cache`), none of which changes a number: the
-3000-step README command gave the same six evaluations with and without the frozen cache,
-307 against 353 training seconds, one after the other (python -m benchmarks.run --only
-loop_cost measures the loop side by side). The machine of earlier sessions ran this
-3000-step loop about twice as slowly (657 s), and its runs were not these runs bitwise
-(another CPU: screen 24's 3 seeds at 3000 steps there gave 0.958 +- 0.013); nor is the
-2-core run the 1-core sweep run (0.3477 against 0.4863 at step 500, seed 0).
-Before the average and the higher rate (3e-3, raw parameters, 3000 steps): 0.910 +- 0.030,
-and 0.962 +- 0.003 at 6000 steps (sweeps results_local_heads.py, results_heads_budget.py).
-What errors are left, per class: `python -m experiments.evaluate --workdir=DIR --per_class`
-(at 3e-3, seed 0: a rotation's sense, counter-clockwise 0.72, the rest 0.91-1.00).
-
-The regime and why (docs/RESULTS.md has every alternative tried): VGG-small_pool3 pools
-after modules 2, 3 and 4, so the top modules see a whole actor (+7 points over VGG-small
-for both algorithms, one seed), and the top module has a 3x3 conv with 32 channels before
-its global pooling (`model.head_conv=32`): on the 4x4 map it spans a whole actor, so the
-classifier can read how local motions are arranged around it (a rotation's sense), and
-the top module's Sideways gradient is exact (without it, 3 seeds: 0.778 +- 0.039 against
-bptt's 0.837 +- 0.016). Sideways' gradient for module k refers to its output 2(K - k)
-ticks earlier; for modules 1-2 that is 6-8 frames, far enough for a moving actor that the
-gradient lands on background and harms more than it helps, so they stay at their random
-initialisation (`module_lr_scales='0,0'`, forward only). Modules 3 and 4 each carry a local
-head (`model.local_heads='auto'`: a classifier like the top's on the module's own output,
-weight 3 against the top's loss), whose gradient is fresh: it refers to this tick's input,
-not to one 4 or 2 ticks old (docs/ALGORITHM.md "Local heads"; weights 0.3 / 1 / 3 gave
-0.893 / 0.910 / 0.939 on seed 0). 'auto' gives heads to Skip-Sideways only: bptt,
-per-frame backprop and gpipe train the same body with the top's loss alone
-(--config.algorithm=bptt needs nothing else). The learning modules take one Adam step per
-clip at 5e-3 (`update_every='clip'`; 3e-3 gave 0.910 +- 0.030 raw, 5e-3 0.941 +- 0.004
-raw), and evaluation reads an exponential moving average of the parameters (decay 0.99,
-bias-corrected; training is the same with or without it): +1.7 points at step 3000 and
-+2-8 points mid-run, reaching 0.90 250-500 steps sooner (--config.ema_decay=0 for none).
-It trains 4000 steps (screen 25): at 3000 the 3-seed mean sits on the 0.95 line here
-(0.950 +- 0.013, two seeds below it), and 1000 more put it at 0.965 +- 0.017.
-Every tick at 3e-3 killed module 4's ReLUs; every
-tick at 3e-4 learns about as well per step (VGG-small: 0.652 vs 0.658, one seed) but runs
-the optimizer 20x as often. Note: with a network of your own, '0,0' freezes its two lowest
-modules too; set --config.module_lr_scales= to train every module, and
---config.model.local_heads= for no heads.
+The default: Skip-Sideways, VGG-small_pool3 with input skips and a 3x3 head conv (K = 5),
+modules 1-2 held at their random init (their Sideways gradient refers to frames 6-8 ticks
+old), a local head on modules 3-4 (a fresh gradient; docs/ALGORITHM.md "Local heads"), one
+Adam step per clip at 5e-3, evaluated on a moving average of the parameters
+(`ema_decay=0.99`), 4000 steps. Measured (docs/RESULTS.md, claim M1, 3 seeds; sweep
+experiments/sweeps/screen25.py): held-out clip accuracy 0.965 +- 0.017 on `motion` (chance
+0.125), bptt on the same graph 0.948 +- 0.019; 495-525 training seconds a run on one core.
+The main command alone (seed 0, 2 cores): 0.957 at step 4000, 7.2 minutes wall.
+What each of these choices bought when it was added: docs/RESULTS_HISTORY.md. With a
+network of your own, '0,0' holds its two lowest modules too: --config.module_lr_scales=
+trains every module, --config.model.local_heads= gives no heads.
 """
 
 import ml_collections
@@ -132,10 +92,13 @@ def _base():
 
 
 def bptt():
-  """The default's exact baseline: bptt on the same graph (modules 1-2 frozen, input skips),
+  """The default's exact baseline: bptt on the same graph (modules 1-2 held, input skips),
   data and budget, one Adam step per clip at 5e-3, evaluated on the parameters' moving
   average (benchmarks/learning.py uses it). It trains the top's loss only: the default's
-  local heads ('auto') are Skip-Sideways'."""
+  local heads ('auto') are Skip-Sideways'.
+    python -m experiments.train --config=experiments/configs/default.py:bptt --workdir=DIR
+  Measured (docs/RESULTS.md M1, 3 seeds, 4000 steps): 0.948 +- 0.019, 393-405 training
+  seconds a run on one core."""
   config = _base()
   config.algorithm = 'bptt'
   return config
@@ -143,9 +106,13 @@ def bptt():
 
 def appearance():
   """The appearance control: 10 shape x texture classes, visible in every frame, so even
-  per-frame models learn it (docs/DATA.md). VGG-small, the network it was measured on
-  (docs/RESULTS.md, 3 seeds, 500 steps: Skip-Sideways 0.224 +- 0.016, per-frame backprop
-  0.222 +- 0.015; sweep experiments/sweeps/results_appearance.py)."""
+  per-frame models learn it (docs/DATA.md). VGG-small, no local heads, 3e-3 on the raw
+  parameters, 500 steps: the regime it was measured in.
+    python -m experiments.train --config=experiments/configs/default.py:appearance \\
+        --workdir=DIR
+  Measured (docs/RESULTS.md A1, 3 seeds; experiments/sweeps/results_appearance.py):
+  Skip-Sideways 0.224 +- 0.016, per-frame backprop 0.222 +- 0.015 (chance 0.10);
+  160-275 training seconds a run on one core."""
   config = _base()
   config.model.size = 'small'
   config.model.head_conv = 0
@@ -161,20 +128,16 @@ def appearance():
 
 def moving_digits():
   """Future-frame prediction on embedded bouncing digits (Moving-MNIST-like, no download):
-  the decoder head predicts the next frame; evaluation reports MSE / PSNR / SSIM beside the
-  copy-last-frame baseline. Skip-Sideways with temporal skips that never show the top its
-  target: fresh input skips into every module but the top (`input_below_top`: module k
-  mixes x[t] with its main input's older frame, and the top reads it a tick later), and
-  x[t-1], the newest frame the top may see, into the top (`0>-1:fresh-1`), which its
-  decoder starts by copying. Adam at 3e-4 per clip. 32x32, 20 frames. No pooling
-  ('16,16,32,32': every module keeps the frame's 32x32 map for the decoder), modules 1-2
-  frozen and modules 3-4 at a tenth of the rate (at the full rate their 4- and 2-tick-old
-  gradients drive plain Sideways' decoder into a saturated black output; docs/RESULTS.md).
-  Measured (docs/RESULTS.md, 3 seeds, 600 steps, 530-560 s a run on one core:
-  experiments/sweeps/results_digits_nopool.py): MSE 0.0268 +- 0.0005 against copy-last
-  0.046; plain Sideways (--config.skips=none) 0.0282 +- 0.0002, above it in every seed.
-  Without the skip into the top (--config.skips=input_below_top) two seeds reach 0.0254
-  and one stays at a black output (0.0526).
+  a decoder head predicts the next frame; evaluation reports MSE / PSNR / SSIM beside the
+  copy-last-frame baseline. Skip-Sideways with fresh input skips into every module but the
+  top and x[t-1] into the top (`input_below_top+0>-1:fresh-1`: temporal skips that never
+  show the top its target), no pooling ('16,16,32,32'), modules 1-2 held and 3-4 at a tenth
+  of the rate, Adam 3e-4 per clip on the raw parameters, 20 frames at 32x32, 600 steps.
+    python -m experiments.train --config=experiments/configs/default.py:moving_digits \\
+        --workdir=DIR
+  Measured (docs/RESULTS.md P1, 3 seeds; experiments/sweeps/results_digits_nopool.py): MSE
+  0.0268 +- 0.0005 against copy-last 0.046 and plain Sideways (--config.skips=none) 0.0282
+  +- 0.0002; 530-560 training seconds a run on one core.
   """
   config = _base()
   config.model.size = '16,16,32,32'  # no pooling: a decoder reads the frame at full size
@@ -194,30 +157,21 @@ def moving_digits():
 
 
 def dynamics():
-  """Skip-Sideways on the harder `dynamics` level (the class is how the velocity changes) in
-  the best regime found for it (docs/RESULTS.md, screens 29-41). It starts from a `motion`
-  run of the default, the README's main command, which must exist first:
+  """Skip-Sideways on the harder `dynamics` level (the class is how the velocity changes),
+  started from a `motion` run of the default (the README's main command, first):
 
     python -m experiments.train --workdir=workdirs/default
     python -m experiments.train --config=experiments/configs/default.py:dynamics \
         --workdir=DIR [--config.init_from=ANOTHER_MOTION_RUN]
 
-  Modules 1-4 start from that run's parameters (`init_from`, `init_modules=1,2,3,4`);
-  modules 1-3 stay held, module 4 learns at 0.3x the rate and the top at the full rate
-  (`module_lr_scales=0,0,0,0.3`: module 3 learns mostly from the taps' messages, which
-  refer to outputs 2-8 ticks older than the input they are applied to, and learning it
-  costs Skip-Sideways accuracy here; module 4's message refers to its output two ticks
-  older, and a smaller step on it gains 1.8 points over the full rate). The top reads
-  module 3 at four delays, each multiplied with its main input (bilinear taps, so it is
-  first valid at tick 9 of the 16) and has a 3x3 conv with 64 channels; training clips are
-  augmented with label-preserving transforms (`dataset.augment`); no local heads.
-  Measured (docs/RESULTS.md, 6 seeds, 4000 steps, 8-9 minutes a run on one core, two side
-  by side; experiments/sweeps/results_dynamics_module4_slow.py): held-out clip accuracy
-  0.615 +- 0.035 (0.557 to 0.646), chance 0.125; with module 4 at the full rate 0.597 +-
-  0.036 (results_dynamics_module4.py). bptt on the same graph (--config.algorithm=bptt):
-  0.615 +- 0.029 at these rates, 0.630 +- 0.033 with module 4 at the full rate
-  (--config.module_lr_scales=0,0,0), its better one. No algorithm here reaches the 0.80
-  asked of this level.
+  Modules 1-4 start from that run (`init_from`, `init_modules=1,2,3,4`); modules 1-3 stay
+  held, module 4 learns at 0.3x the rate, the top at the full rate; the top reads module 3
+  at four delays, bilinear (first valid at tick 9 of 16), with a 64-channel head conv;
+  augmented training clips; no local heads. Measured (docs/RESULTS.md D1, 6 seeds, 4000
+  steps; experiments/sweeps/results_dynamics_module4_slow.py): held-out clip accuracy
+  0.615 +- 0.035 (chance 0.125); bptt on the same graph (--config.algorithm=bptt) 0.615 +-
+  0.029, 0.630 +- 0.033 with module 4 at the full rate (--config.module_lr_scales=0,0,0).
+  8-9 minutes a run on one core. No algorithm here reaches the 0.80 asked of this level.
   """
   config = _base()
   config.dataset.level = 'dynamics'
@@ -263,8 +217,9 @@ def _real(name, **dataset):
   # The default's regime carried to K = 8 by its rule (hold a module whose Sideways
   # gradient refers to its output more than 4 ticks back: modules 1-5), its local heads,
   # one Adam step per clip, parameter average and head conv, at 1e-3. Measured on video
-  # files (docs/REAL_DATASETS.md, "Does the real-data path learn?"; the probes behind it:
-  # experiments/sweeps/screen_real_k8.py); not at full width and 112x112 (no accelerator).
+  # files (docs/RESULTS.md R1, docs/REAL_DATASETS.md "Does the real-data path learn?"; the
+  # one-seed probes behind it: docs/RESULTS_HISTORY.md row 69); not at full width and
+  # 112x112 (no accelerator).
   config.module_lr_scales = '0,0,0,0,0'
   config.learning_rate = 1e-3
   config.batch_size = 8
@@ -376,7 +331,10 @@ def motion_files():
 
   Horizontal flip is OFF (`dataset.flip=False`): flipping turns `left` into `right`. The
   real-dataset variants (ucf101, hmdb51, kinetics600) flip by default; switch it off there
-  with --config.dataset.flip=False when direction is the class.
+  with --config.dataset.flip=False when direction is the class. Measured (docs/RESULTS.md
+  V1, 3 seeds, at 3000 steps: --config.num_steps=3000; sweep
+  experiments/sweeps/results_motion_files_default.py): 0.955 +- 0.006, 1276-1400 training
+  seconds a run on one core.
   """
   config = _base()
   config.dataset = ml_collections.ConfigDict({

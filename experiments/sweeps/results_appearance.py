@@ -6,7 +6,7 @@ vs per-frame backprop on the same graph, the default regime, 500 steps, 3 seeds.
   python -m experiments.report --sweep=experiments/sweeps/results_appearance.py \\
       --root=workdirs/results_appearance --out=docs/results/appearance
 """
-from experiments.sweeps import NO_HEADS
+from . import NO_HEADS
 
 CONFIG = 'experiments/configs/default.py:appearance'
 SEEDS = (0, 1, 2)

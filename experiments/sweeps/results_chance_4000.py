@@ -1,10 +1,9 @@
-"""docs/RESULTS.md, the chance rows at the default's budget since screen 25 (4000 steps):
-per-frame backprop and Sideways without skips on the default's graph (Adam at 5e-3 per
-clip, a parameter average), which must stay within 3 sigma of chance (0.125 +- 0.044 at 512
-clips) on `motion`. As results_chance_default.py (3000 steps) otherwise: Sideways without
-skips keeps the default's local heads; per-frame backprop takes none.
-Outcome (clip accuracy at 4000 steps): per-frame backprop 0.121 / 0.125 / 0.119, 0.122 +-
-0.003; Sideways without skips 0.121 / 0.127 / 0.100, 0.116 +- 0.014: chance, as they must.
+"""`motion`, the chance rows at the default's budget (4000 steps): per-frame backprop and
+Sideways without skips on the default's graph (Adam at 5e-3 per clip, a parameter average),
+which must stay within 3 sigma of chance (0.125 +- 0.044 at 512 clips). Sideways without
+skips keeps the default's local heads; per-frame backprop takes none. 3 seeds.
+Outcome at 4000 steps: per-frame backprop 0.122 +- 0.003, Sideways without skips 0.116 +-
+0.014: chance, as they must (docs/RESULTS.md M3).
 
   python -m experiments.sweep --sweep=experiments/sweeps/results_chance_4000.py \\
       --root=workdirs/results_chance_4000 --parallel=2
@@ -12,7 +11,7 @@ Outcome (clip accuracy at 4000 steps): per-frame backprop 0.121 / 0.125 / 0.119,
       --root=workdirs/results_chance_4000 --out=docs/results/chance_4000
 """
 
-from experiments.sweeps import same_graph_runs
+from . import same_graph_runs
 
 SEEDS = (0, 1, 2)
 _BASE = {'num_steps': 4000, 'eval_every': 500, 'log_every': 500, 'checkpoint_every': 0}

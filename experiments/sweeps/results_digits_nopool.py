@@ -10,7 +10,7 @@ eval also scores copy-last-frame. Seed 0 of each row is screen 19's run (the sam
   python -m experiments.report --sweep=experiments/sweeps/results_digits_nopool.py \\
       --root=workdirs/results_digits_nopool --out=docs/results/digits_nopool
 """
-from experiments.sweeps import NO_HEADS
+from . import NO_HEADS
 
 CONFIG = 'experiments/configs/default.py:moving_digits'
 METRIC = 'mse'

@@ -1,13 +1,8 @@
-"""`dynamics`, Skip-Sideways on the four-tap graph of `results_dynamics_top_taps.py` with
-modules 1-4 all held at the default's `motion` run's parameters (`init_from`,
-`module_lr_scales=0,0,0,0`): only the top learns, and its Sideways gradient is exact
-(screen 36's `ss_top_alone`, seed 0, is this sweep's seed 0). 4000 steps, one core a run.
-With only the top learning bptt takes the same step (tests/test_engine.py checks it), so
-this is bptt's figure too. Outcome, three seeds on an earlier session's machine: 0.592 +-
-0.018 (0.611 / 0.576 / 0.588). Re-run from scratch with six seeds on a later one (runs
-repeat bitwise on one machine, not across machines): 0.598 +- 0.021 (0.598 / 0.617 / 0.613 /
-0.607 / 0.594 / 0.561), 485-495 training seconds a run with the machine to themselves,
-870-885 while a test suite shared it (seeds 0-3).
+"""`dynamics`, the graph of `results_dynamics_top_taps.py` with modules 1-4 all held at the
+`motion` run's parameters (`module_lr_scales=0,0,0,0`): only the top learns, its Sideways
+gradient is exact, so bptt takes the same step (tests/test_engine.py checks it) and this is
+bptt's figure too. 4000 steps, 6 seeds, one core a run.
+Outcome at step 4000: 0.598 +- 0.021 (docs/RESULTS.md).
 
   python -m experiments.train --workdir=workdirs/motion_default     # the source run
   python -m experiments.sweep --sweep=experiments/sweeps/results_dynamics_top_alone.py \\
@@ -16,7 +11,7 @@ repeat bitwise on one machine, not across machines): 0.598 +- 0.021 (0.598 / 0.6
       --root=workdirs/results_dynamics_top_alone --out=docs/results/dynamics_top_alone \\
       --target=0.8 --beside=docs/results/dynamics_top_taps.json
 """
-from experiments.sweeps.screen36 import RUNS as _SCREEN36
+from .results_dynamics_top_taps import GRAPH
 
 SEEDS = (0, 1, 2, 3, 4, 5)
-RUNS = {'skip_sideways_top_alone': dict(_SCREEN36['ss_top_alone'])}
+RUNS = {'skip_sideways_top_alone': {**GRAPH, 'module_lr_scales': '0,0,0,0'}}
