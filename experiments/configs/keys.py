@@ -15,10 +15,13 @@ KEYS = {
     'log_every': 'steps between progress lines and train records in metrics.jsonl',
     'algorithm': 'sideways (Skip-Sideways when skips != none) | bptt | backprop | gpipe',
     'skips': "skip pattern PATTERN[:KIND[:COMBINE[:detach]]] joined by '+': none, input, "
-             "input_below_top, two_below, dense, to_top, or one edge 'J>K' (negative K "
-             "counts from the top); KIND fresh|aligned, optionally '-N' frames older (e.g. "
-             "0>5:fresh-1) or taps '-N/M/...' (one per delay: 3>5:fresh-0/2/4); COMBINE "
-             "project|sum|mean|bilinear; 'detach': no gradient back to the source",
+             "input_below_top, two_below, dense, to_top, or one edge 'J>K' (module J, 0 the "
+             "input; negative numbers count from the top: 1>-1); KIND fresh|aligned, "
+             "optionally '-N' frames older (e.g. 0>5:fresh-1) or taps '-N/M/...' (one edge "
+             "per delay, each its own projection: 3>5:fresh-0/2/4); COMBINE project "
+             "(default; identity when shapes match)|sum|mean|bilinear (also adds main x "
+             "proj(skip)); a fourth part 'detach': no gradient back to the source (e.g. "
+             "3>5:fresh-0/2:project:detach)",
     'update_every': "ticks per optimizer step (an integer), or 'clip': one step at each "
                     "clip's last tick",
     'stream': 'online training on an endless stream of videos: the clock never resets, '
