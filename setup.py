@@ -1,35 +1,55 @@
-"""Install sideways_jax: `pip install -e .` (add `[tfds]` for tensorflow-datasets)."""
+"""Install sideways_jax: `pip install -e .` (extras: `[tfds]`, `[tensorflow]`, `[test]`).
+
+The static metadata (name, version from sideways_jax.__version__, console scripts) is in
+pyproject.toml. This file holds what pyproject.toml cannot: the dependencies, read from
+requirements.txt (its one source), and the packages, found at build time. The repository's
+experiments/ folder installs as `sideways_jax.experiments` (never a top-level
+`experiments`, which would clash with other projects); in the repository it is still
+`experiments` (`python -m experiments.train`), so its modules import each other relatively.
+"""
+
+import os
+import re
 
 import setuptools
 
-with open('requirements.txt') as f:
-  _RUNTIME = f.read().split('# Tests')[0]  # the lines after it are for the test suite
-_REQUIREMENTS = [line.split('#')[0].strip() for line in _RUNTIME.splitlines()
-                 if line.split('#')[0].strip()]
+_HERE = os.path.dirname(os.path.abspath(__file__))
 
-setuptools.setup(
-    name='sideways_jax',
-    version='0.1.0',
-    description='Sideways and Skip-Sideways depth-parallel training of video models in JAX.',
-    long_description=open('README.md').read() if __import__('os').path.exists('README.md')
-    else '',
-    long_description_content_type='text/markdown',
-    packages=setuptools.find_packages(include=['sideways_jax', 'sideways_jax.*',
-                                               'experiments', 'experiments.*']),
-    python_requires='>=3.11',
-    install_requires=_REQUIREMENTS,
-    entry_points={'console_scripts': [
-        'sideways-train = experiments.train:run',
-        'sideways-evaluate = experiments.evaluate:run',
-    ]},
-    extras_require={
-        # Prepared datasets (python -m sideways_jax.data.prepare): a tfds builder without
-        # TensorFlow (array_record + grain), frames as JPEG through libjpeg-turbo
-        # (simplejpeg); tfds 4.9.10 needs importlib_resources but does not declare it.
-        'tfds': ['tensorflow-datasets>=4.9.10', 'importlib_resources', 'array-record',
-                 'simplejpeg>=1.7'],
-        # tfds's own ucf101 / moving_mnist builders need TensorFlow itself (~1.5 GB).
-        'tensorflow': ['tensorflow-datasets>=4.9.10', 'importlib_resources', 'tensorflow'],
-        'test': ['pytest>=8.0', 'pytest-xdist', 'tensorboard>=2.20'],
-    },
-)
+
+def read_requirements(path=os.path.join(_HERE, 'requirements.txt')):
+  """(install_requires, {extra: requirements}) from requirements.txt: the lines before the
+  first `# [EXTRA]` header, then each header's lines."""
+  core, extras, section = [], {}, None
+  with open(path) as f:
+    for line in f:
+      header = re.match(r'#\s*\[([\w-]+)\]', line.strip())
+      if header:
+        section = extras.setdefault(header.group(1), [])
+        continue
+      requirement = line.split('#')[0].strip()
+      if requirement:
+        (core if section is None else section).append(requirement)
+  return core, extras
+
+
+def packages():
+  """sideways_jax's packages, and experiments/'s under the name sideways_jax.experiments."""
+  found = ['sideways_jax'] + [f'sideways_jax.{p}' for p in
+                              setuptools.find_packages(os.path.join(_HERE, 'sideways_jax'))]
+  found += ['sideways_jax.experiments'] + [
+      f'sideways_jax.experiments.{p}'
+      for p in setuptools.find_packages(os.path.join(_HERE, 'experiments'))]
+  return found
+
+
+if __name__ == '__main__':
+  _CORE, _EXTRAS = read_requirements()
+  # tfds's own ucf101 / moving_mnist builders need TensorFlow itself (~1.5 GB).
+  _EXTRAS['tensorflow'] = [r for r in _EXTRAS['tfds'] if r.startswith(
+      ('tensorflow-datasets', 'importlib_resources'))] + ['tensorflow']
+  setuptools.setup(
+      packages=packages(),
+      package_dir={'sideways_jax.experiments': 'experiments'},
+      install_requires=_CORE,
+      extras_require=_EXTRAS,
+  )

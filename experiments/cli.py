@@ -15,11 +15,13 @@ from absl import logging
 
 from sideways_jax.data import errors as data_errors
 
-from experiments import checks
-from experiments.configs import keys
+from . import checks
+from .configs import keys
 
+# The repository root (installed: site-packages/sideways_jax, which holds experiments/ too,
+# so `experiments/configs/default.py` resolves in both), and the configs next to this file.
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFIG_DIR = os.path.join(REPO, 'experiments', 'configs')
+CONFIG_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'configs')
 DEFAULT_CONFIG = os.path.join(CONFIG_DIR, 'default.py')
 
 EXIT_USAGE = 2       # a bad flag, config value or input: fix the command

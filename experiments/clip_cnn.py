@@ -23,9 +23,9 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from experiments import checks
-from experiments import cli
-from experiments import workdir as workdir_lib
+from . import checks
+from . import cli
+from . import workdir as workdir_lib
 from sideways_jax.data import get_dataset
 from sideways_jax.data import pipeline
 

@@ -18,9 +18,9 @@ import time
 from absl import flags
 import numpy as np
 
-from experiments import checks
-from experiments import cli
-from experiments import workdir as workdir_lib
+from . import checks
+from . import cli
+from . import workdir as workdir_lib
 from sideways_jax.data import controls
 from sideways_jax.data import get_dataset
 

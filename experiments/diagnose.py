@@ -38,8 +38,8 @@ import jax.numpy as jnp
 import numpy as np
 
 from sideways_jax import diagnostics
-from experiments import builders
-from experiments import train
+from . import builders
+from . import train
 
 # --config and --workdir are the launcher's flags (defined where experiments.train is).
 _PROBE_EVERY = flags.DEFINE_integer('probe_every', 100, 'Steps between probes.')

@@ -34,10 +34,10 @@ import numpy as np
 
 from sideways_jax import checkpoints
 
-from experiments import builders
-from experiments import checks
-from experiments import cli
-from experiments import workdir as workdir_lib
+from . import builders
+from . import checks
+from . import cli
+from . import workdir as workdir_lib
 
 
 def _define_flags():

@@ -35,8 +35,17 @@ _PARALLEL = flags.DEFINE_integer('parallel', 1, 'Runs at a time (each on its own
 _DRY = flags.DEFINE_bool('dry_run', False, 'Print the commands only.')
 
 
+_PACKAGE = __package__ or 'experiments'  # installed: sideways_jax.experiments
+_SWEEPS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'sweeps')
+
+
 def load_sweep(path):
-  spec = importlib.util.spec_from_file_location('sweep_file', path)
+  # A file of the sweeps folder loads as a module of that package (experiments.sweeps.NAME,
+  # installed sideways_jax.experiments.sweeps.NAME), so its relative imports resolve.
+  name = 'sweep_file'
+  if os.path.samefile(os.path.dirname(os.path.abspath(path)), _SWEEPS_DIR):
+    name = f'{_PACKAGE}.sweeps.{os.path.splitext(os.path.basename(path))[0]}'
+  spec = importlib.util.spec_from_file_location(name, path)
   module = importlib.util.module_from_spec(spec)
   spec.loader.exec_module(module)
   return module
@@ -58,7 +67,7 @@ def expand(module):
 def command(config_file, workdir, overrides):
   overrides = dict(overrides)
   config_file = overrides.pop('config', config_file)  # an entry's own config file / variant
-  args = [sys.executable, '-m', 'experiments.train', f'--config={config_file}',
+  args = [sys.executable, '-m', f'{_PACKAGE}.train', f'--config={config_file}',
           f'--workdir={workdir}']
   for key, value in overrides.items():
     args.append(f'--config.{key}={value}')

@@ -16,7 +16,7 @@ import ml_collections
 
 import sideways_jax as sj
 
-from experiments import checks
+from . import checks
 
 # Keys a rerun may change and still resume: they change how long and how often, not what.
 RESUMABLE_CHANGES = ('num_steps', 'log_every', 'eval_every', 'checkpoint_every',
