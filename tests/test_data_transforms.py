@@ -163,3 +163,15 @@ def test_synthetic_sets_refuse_flip(name):
     assert len(data_lib.get_dataset(name, 'train', num_clips=2, flip=flip)) == 2
   with pytest.raises(ValueError, match="flip=True.*not augmented.*'left' into 'right'"):
     data_lib.get_dataset(name, 'train', flip=True)
+
+
+@pytest.mark.parametrize('shape', [(40, 50), (32, 32), (20, 50)])
+@pytest.mark.parametrize('seed', [None, 0, 1, 2, 3])
+def test_cropping_frames_before_stacking_gives_the_stacked_clip(shape, seed):
+  frames = [np.random.RandomState(t).randint(0, 256, shape + (3,), np.uint8)
+            for t in range(4)]
+  rng = lambda: None if seed is None else np.random.default_rng(seed)
+  want = transforms.crop_and_flip(np.stack(frames), 32, rng=rng(), flip=True)
+  got = transforms.crop_and_flip_frames(frames, 32, rng=rng(), flip=True)
+  np.testing.assert_array_equal(got, want)
+  assert got.shape == (4, 32, 32, 3)

@@ -249,7 +249,8 @@ class PreparedClipDataset(clips.ClipDataset):
     v, rng, select = self.draw(i, epoch)
     idx = select(int(self.num_frames[v]))
     decoded = self._frames(v, np.unique(idx))
+    if self.short_side == self.stored_short_side:
+      return self.finish_frames([decoded[int(j)] for j in idx], rng, v, uint8)
     clip = np.stack([decoded[int(j)] for j in idx])
-    if self.short_side != self.stored_short_side:
-      clip = _resize(clip, *transforms.short_side_size(*clip.shape[1:3], self.short_side))
+    clip = _resize(clip, *transforms.short_side_size(*clip.shape[1:3], self.short_side))
     return self.finish(clip, rng, v, uint8)

@@ -61,11 +61,30 @@ def crop_and_flip(clip, size, *, rng=None, flip=False):
     clip = np.pad(clip, ((0, 0), (ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2),
                          (0, 0)), mode='edge')
     _, h, w, _ = clip.shape
-  if rng is not None:
-    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
-  else:
-    y, x = (h - size) // 2, (w - size) // 2
+  y, x = crop_corner(h, w, size, rng)
   clip = clip[:, y:y + size, x:x + size]
+  if flip and rng is not None:
+    clip = random_flip(clip, rng)
+  return clip
+
+
+def crop_corner(height, width, size, rng=None):
+  """(y, x) of a square crop of side `size` in a `height` x `width` frame (each at least
+  `size`): uniform with `rng` (two draws: y, then x), else centred."""
+  if rng is not None:
+    return int(rng.integers(0, height - size + 1)), int(rng.integers(0, width - size + 1))
+  return (height - size) // 2, (width - size) // 2
+
+
+def crop_and_flip_frames(frames, size, *, rng=None, flip=False):
+  """`crop_and_flip(np.stack(frames), ...)`, the same draws and the same numbers, cropping
+  each frame before stacking (only the crop is copied). Frames smaller than `size` take
+  the stacked path (edge padding)."""
+  h, w = frames[0].shape[:2]
+  if h < size or w < size:
+    return crop_and_flip(np.stack(frames), size, rng=rng, flip=flip)
+  y, x = crop_corner(h, w, size, rng)
+  clip = np.stack([f[y:y + size, x:x + size] for f in frames])
   if flip and rng is not None:
     clip = random_flip(clip, rng)
   return clip
