@@ -255,3 +255,25 @@ def test_shards_are_disjoint_deterministic_slices_of_each_epoch():
     batching.batches(ds, 2, shard_index=1)
   with pytest.raises(ValueError, match=r'14 items \(3 per host of 4\).*too few'):
     batching.batches(ds, 4, shard_index=0, shard_count=4)
+
+
+@pytest.mark.parametrize('loader', [dict(), dict(num_workers=2, worker_type='thread'),
+                                    dict(num_workers=1, worker_type='process')])
+def test_uint8_batches_are_the_float_batches_before_to_float(tmp_path, loader):
+  jax.numpy.zeros(2).block_until_ready()  # Workers start after JAX has.
+  root = str(tmp_path / 'ucf')
+  fakes.make_ucf(root)
+  ds = ucf101_lib.ucf101('train', root=root, frames_per_clip=4, resolution=32,
+                         mean=(0.4, 0.5, 0.6), std=(0.2, 0.25, 0.3))
+  kw = dict(seed=3, num_epochs=1, **loader)
+  floats = list(batching.batches(ds, 2, **kw))
+  raw = list(batching.batches(ds, 2, uint8=True, **kw))
+  assert len(raw) == len(floats) == 2
+  for r, f in zip(raw, floats):
+    assert r['frames'].dtype == np.uint8 and f['frames'].dtype == np.float32
+    np.testing.assert_array_equal(ds.to_float(r['frames']), f['frames'])
+    np.testing.assert_array_equal(r['video_ids'], f['video_ids'])
+  # A dataset without to_float gives its frames as they are.
+  toy = test_data_batching.ToyDataset(4)
+  np.testing.assert_array_equal(next(batching.batches(toy, 2, uint8=True))['frames'],
+                                next(batching.batches(toy, 2))['frames'])

@@ -135,13 +135,13 @@ class _LoadItem:
   with `relay`, so the parent process can re-issue the warnings and keep the count.
   """
 
-  def __init__(self, dataset, relay):
-    self.dataset, self.relay = dataset, relay
+  def __init__(self, dataset, relay, uint8=False):
+    self.dataset, self.relay, self.uint8 = dataset, relay, uint8
 
   def __call__(self, epoch_and_item):
     epoch, i = epoch_and_item
     if not self.relay:
-      return self.dataset.get_batch([i], epoch=epoch)
+      return self.dataset.get_batch([i], epoch=epoch, **({'uint8': True} if self.uint8 else {}))
     bad = getattr(self.dataset, 'bad_videos', None)
     bad = bad if isinstance(bad, dict) else {}
     known = set(bad)
@@ -155,10 +155,10 @@ class _LoadItem:
     return batch, [(w.category, str(w.message)) for w in caught], new_bad
 
 
-def _item_iterator(dataset, items, num_workers, worker_type, buffer_items):
+def _item_iterator(dataset, items, num_workers, worker_type, buffer_items, uint8=False):
   """A grain iterator of loaded 1-item batches, in `items` order."""
   relay = worker_type == 'process'
-  ds = grain.MapDataset.source(items).map(_LoadItem(dataset, relay))
+  ds = grain.MapDataset.source(items).map(_LoadItem(dataset, relay, uint8))
   if worker_type == 'thread':
     return iter(ds.to_iter_dataset(grain.ReadOptions(
         num_threads=num_workers, prefetch_buffer_size=max(buffer_items, num_workers))))
@@ -184,10 +184,11 @@ class Batches:
   """
 
   def __init__(self, dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers,
-               prefetch, worker_type='thread', shard=(0, 1)):
+               prefetch, worker_type='thread', shard=(0, 1), uint8=False):
     self._args = (dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers,
                   prefetch)
     self._worker_type, self._shard = worker_type, shard
+    self._uint8 = bool(uint8) and hasattr(dataset, 'to_float')
     self._epoch, self._batch = 0, 0
     self._it = None
 
@@ -234,13 +235,13 @@ class Batches:
     start = self._batch * batch_size
     if num_workers <= 0:
       batch = dataset.get_batch(self._order(self._epoch)[start:start + batch_size],
-                                epoch=self._epoch)
+                                epoch=self._epoch, **({'uint8': True} if self._uint8 else {}))
     else:
       if self._it is None:
         items = _ItemOrder(len(dataset), seed, shuffle, self._shard, usable, self._epoch,
                            start, num_epochs)
         self._it = _item_iterator(dataset, items, num_workers, self._worker_type,
-                                  prefetch * batch_size)
+                                  prefetch * batch_size, self._uint8)
       batch = concat([self._take() for _ in range(min(batch_size, usable - start))])
     self._batch += 1
     return batch
@@ -256,7 +257,7 @@ class Batches:
         bad.setdefault(path, reason)
     for category, message in caught:
       warnings.warn(message, category, stacklevel=3)
-    if hasattr(self._args[0], 'to_float'):  # sent as uint8 (`_LoadItem`)
+    if hasattr(self._args[0], 'to_float') and not self._uint8:  # sent as uint8 (`_LoadItem`)
       batch = {**batch, 'frames': self._args[0].to_float(batch['frames'])}
     return batch
 
@@ -271,7 +272,7 @@ def _default_shard():
 
 def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
             drop_remainder=True, num_workers=0, worker_type=DEFAULT_WORKER_TYPE,
-            prefetch=2, state=None, shard_index=None, shard_count=None):
+            prefetch=2, state=None, shard_index=None, shard_count=None, uint8=False):
   """Iterates batch dicts: frames [B,T,H,W,C], labels/video_ids int32 [B,T].
 
   Example:
@@ -303,6 +304,10 @@ def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
       so the hosts' items are disjoint; the last len % shard_count items are dropped).
       Default: jax.process_index() and jax.process_count() if JAX is imported, else
       one shard.
+    uint8: a dataset with `to_float` (the real-video clip sets) gives its frames as uint8
+      [0, 255], before `to_float`: a quarter of the bytes to move, converted where it is
+      cheapest (the launcher converts them on the device, fused with centring). Datasets
+      without `to_float` give their frames as they are.
 
   Returns:
     A `Batches` iterator (`get_state()` / `set_state()` / `close()`).
@@ -336,7 +341,7 @@ def batches(dataset, batch_size, *, seed=0, shuffle=True, num_epochs=None,
                      f'{batch_size} (lower batch_size or pass drop_remainder=False).')
   usable = per_host - per_host % batch_size if drop_remainder else per_host
   it = Batches(dataset, batch_size, seed, shuffle, num_epochs, usable, num_workers, prefetch,
-               worker_type, (shard_index, shard_count))
+               worker_type, (shard_index, shard_count), uint8)
   if state is not None:
     it.set_state(state)
   return it
