@@ -18,7 +18,7 @@ from absl import flags
 _QUICK = flags.DEFINE_bool('quick', False, 'Shorter runs (fewer frames / repeats).')
 _ONLY = flags.DEFINE_list('only', [], 'Suite names to run (default: all).')
 
-SUITE_MODULES = ('benchmarks.placement', 'benchmarks.learning', 'benchmarks.engine', 'benchmarks.conv_in_scan', 'benchmarks.step_cost', 'benchmarks.data_synthetic', 'benchmarks.data_decode', 'benchmarks.data_prepared', 'benchmarks.stream_memory')
+SUITE_MODULES = ('benchmarks.placement', 'benchmarks.learning', 'benchmarks.engine', 'benchmarks.conv_in_scan', 'benchmarks.step_cost', 'benchmarks.data_synthetic', 'benchmarks.data_decode', 'benchmarks.data_prepared', 'benchmarks.stream_memory', 'benchmarks.parallel', 'benchmarks.accelerator')
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(_ROOT, 'benchmarks', 'results.json')
 TABLE = os.path.join(_ROOT, 'docs', 'BENCHMARKS.md')
