@@ -10,16 +10,19 @@ training time, mean over seeds with a band of +- one std). Runs not finished yet
 listed as missing, so a report can be written over several sittings; what such a run has
 evaluated so far (a run still training, or one stopped early) is kept apart as its
 `partial` curve, drawn dotted and named with its last step, never counted in a mean.
+A torn last line of a metrics.jsonl (a run writing it) is skipped; a corrupt line before
+it stops the report with one `error:` line naming the file and line.
 """
 
 import json
 import os
+import sys
 
 from absl import app
 from absl import flags
 import numpy as np
 
-from experiments import sweep as sweep_lib
+from . import sweep as sweep_lib
 
 # --sweep and --root are experiments.sweep's flags (the same meaning here).
 _OUT = flags.DEFINE_string('out', None, 'Output path without extension.', required=True)
@@ -31,13 +34,37 @@ _BESIDE = flags.DEFINE_multi_string('beside', [], 'Earlier summaries (OUT.json o
                             'drawn dashed and named "RUN (FILE)", not added to OUT.json.')
 
 
+class CorruptMetricsError(ValueError):
+  """A metrics.jsonl line before the last one is not JSON (the message names file and
+  line)."""
+
+
+def read_metrics(path):
+  """The records of a metrics.jsonl. A torn last line (no newline yet: the run is writing
+  it, or was killed while it did) is skipped; any other line that is not JSON is a
+  CorruptMetricsError naming the file and line."""
+  with open(path) as f:
+    lines = f.read().split('\n')  # a whole last record leaves '' after its newline
+  records = []
+  for number, line in enumerate(lines, 1):
+    if not line.strip():
+      continue
+    try:
+      records.append(json.loads(line))
+    except json.JSONDecodeError as err:
+      if number == len(lines):  # not ended by a newline: still being written
+        continue
+      raise CorruptMetricsError(f'{path}:{number}: not a JSON record ({err.msg} at column '
+                                f'{err.colno}): {line[:60]!r}') from err
+  return records
+
+
 def read_run(workdir):
   """(eval records, result) of one run; result None if it has not finished."""
   path = os.path.join(workdir, 'metrics.jsonl')
   if not os.path.exists(path):
     return [], None
-  with open(path) as f:
-    evals = [r for r in map(json.loads, f) if r.get('split') == 'eval']
+  evals = [r for r in read_metrics(path) if r.get('split') == 'eval']
   result = None
   if os.path.exists(os.path.join(workdir, 'result.json')):
     with open(os.path.join(workdir, 'result.json')) as f:
@@ -162,7 +189,10 @@ def main(argv):
   module = sweep_lib.load_sweep(flags.FLAGS.sweep)
   metric = _METRIC.value or getattr(module, 'METRIC', 'clip_accuracy')
   beside = beside_runs(_BESIDE.value, metric)
-  summary = summarise(module, flags.FLAGS.root, metric, _TARGET.value)
+  try:
+    summary = summarise(module, flags.FLAGS.root, metric, _TARGET.value)
+  except CorruptMetricsError as err:
+    sys.exit(f'error: {err}')  # one line, exit status 1
   os.makedirs(os.path.dirname(os.path.abspath(_OUT.value)), exist_ok=True)
   with open(_OUT.value + '.json', 'w') as f:
     json.dump(summary, f, indent=1)

@@ -4,21 +4,26 @@
     log.truncate_after(step)      # resuming: drop records the checkpoint does not cover
     log.write({'step': 1, 'split': 'train', 'loss': 2.0})
     tb = EventWriter('DIR')       # DIR/events.out.tfevents.*; `tensorboard --logdir DIR`
+    tb.text('config', 0, text)    # the resolved config, at the start of a run
     tb.scalars(1, {'train/loss': 2.0})
+    tb.image('eval/frames', 1, frames_grid(predicted, targets))   # [H, W, C] in [0, 1]
+    tb.hparams(config_dict, {'eval/mse': 0.01}, step)  # at the end: the hparams dashboard
 
-`EventWriter` is written here rather than taken from a library: TensorFlow's
-`tf.summary` (and clu / flax's writers built on it) would pull TensorFlow (~1.5 GB) into the
-core install, and tensorboardX ships protobuf modules generated for one protobuf range. An
-event file is TFRecord framing (a length, CRC32C checksums) around `Event` protobufs with
-three fields, so ~60 lines below write it; tests read it back with tensorboard's own
-EventAccumulator.
+Events are written with tensorboardX (a small pure-Python package: numpy, protobuf; its
+generated protobuf modules load with current protobuf; images go through pillow, which
+matplotlib brings) rather than tensorboard's own writer: tensorboard is ~12 MB with grpcio,
+werkzeug and a data server, and its hparams summaries import TensorFlow. Tests read the
+events back with tensorboard's EventAccumulator.
 """
 
+import itertools
 import json
 import os
-import socket
-import struct
-import time
+
+import numpy as np
+import tensorboardX
+from tensorboardX.proto import event_pb2
+from tensorboardX import summary as tbx_summary
 
 
 # --- metrics.jsonl ---------------------------------------------------------------------
@@ -78,93 +83,73 @@ class MetricsLog:
 
 # --- TensorBoard event files -------------------------------------------------------------
 
-def _crc32c_table():
-  table = []
-  for i in range(256):
-    crc = i
-    for _ in range(8):
-      crc = (crc >> 1) ^ (0x82F63B78 if crc & 1 else 0)
-    table.append(crc)
-  return table
-
-
-_CRC_TABLE = _crc32c_table()
-
-
-def crc32c(data: bytes) -> int:
-  """CRC-32C (Castagnoli), the checksum TFRecord framing uses."""
-  crc = 0xFFFFFFFF
-  for byte in data:
-    crc = _CRC_TABLE[(crc ^ byte) & 0xFF] ^ (crc >> 8)
-  return crc ^ 0xFFFFFFFF
-
-
-def _masked_crc(data: bytes) -> int:
-  crc = crc32c(data)
-  return (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF
-
-
-def _varint(n: int) -> bytes:
-  n &= (1 << 64) - 1  # int64 fields encode negatives as 10-byte two's complement
-  out = bytearray()
-  while True:
-    bits, n = n & 0x7F, n >> 7
-    out.append(bits | (0x80 if n else 0))
-    if not n:
-      return bytes(out)
-
-
-def _field(number: int, wire_type: int, payload: bytes) -> bytes:
-  return _varint(number << 3 | wire_type) + payload
-
-
-def _bytes_field(number: int, data: bytes) -> bytes:
-  return _field(number, 2, _varint(len(data)) + data)
-
-
-def _event(step: int, **what) -> bytes:
-  """An `Event` proto: wall_time (1), step (2), and file_version (3), summary (5) or
-  session_log (7)."""
-  out = _field(1, 1, struct.pack('<d', time.time())) + _field(2, 0, _varint(step))
-  if 'file_version' in what:
-    out += _bytes_field(3, what['file_version'].encode())
-  if 'scalars' in what:  # Summary{repeated Value value = 1}, Value{tag = 1, simple_value = 2}
-    summary = b''.join(
-        _bytes_field(1, _bytes_field(1, tag.encode()) + _field(2, 5, struct.pack('<f', v)))
-        for tag, v in what['scalars'].items())
-    out += _bytes_field(5, summary)
-  if 'session_start' in what:  # SessionLog{status = 1}: START = 1
-    out += _bytes_field(7, _field(1, 0, _varint(1)))
-  return out
+_FILE_NUMBER = itertools.count()
 
 
 class EventWriter:
-  """Writes scalar summaries to a new `events.out.tfevents.*` file in `logdir`."""
+  """Writes summaries to a new `events.out.tfevents.*` file in `logdir`. tensorboardX
+  writes them on a thread: they reach the file within `flush_secs`, and `close` writes
+  the rest."""
 
-  def __init__(self, logdir: str):
-    name = (f'events.out.tfevents.{int(time.time())}.{socket.gethostname()}.'
-            f'{os.getpid()}.{id(self) % 1000}')
-    self.path = os.path.join(logdir, name)
-    self._file = open(self.path, 'ab')
-    self._record(_event(0, file_version='brain.Event:2'))
-
-  def _record(self, data: bytes):
-    header = struct.pack('<Q', len(data))
-    self._file.write(header + struct.pack('<I', _masked_crc(header)) + data +
-                     struct.pack('<I', _masked_crc(data)))
-    self._file.flush()
+  def __init__(self, logdir: str, flush_secs: int = 5):
+    # Two writers started in the same second (a quick resume) get different files.
+    self._writer = tensorboardX.SummaryWriter(
+        logdir, flush_secs=flush_secs,
+        filename_suffix=f'.{os.getpid()}.{next(_FILE_NUMBER)}')
 
   def restart(self, step: int):
     """Marks a resume at `step`: TensorBoard drops events of earlier files with
     step >= `step` (they belong to the part of the run the checkpoint lost)."""
-    self._record(_event(step, session_start=True))
+    self._writer.file_writer.add_event(event_pb2.Event(
+        step=step, session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START)))
 
   def scalars(self, step: int, values: dict):
-    """One event holding `tag -> float` (non-numbers are skipped)."""
-    values = {k: float(v) for k, v in values.items()
-              if isinstance(v, (int, float)) and not isinstance(v, bool)}
-    if values:
-      self._record(_event(step, scalars=values))
+    """`tag -> float` at `step` (non-numbers are skipped)."""
+    values = {k: float(v) for k, v in values.items() if _is_number(v)}
+    for tag, value in values.items():
+      self._writer.add_scalar(tag, value, step)
+
+  def text(self, tag: str, step: int, text: str):
+    """Markdown text (the Text dashboard), e.g. the resolved config in a code block."""
+    self._writer.add_text(tag, text, step)
+
+  def image(self, tag: str, step: int, image):
+    """One image, [H, W, C] (C = 1 or 3) or [H, W], float in [0, 1] (clipped)."""
+    image = np.clip(np.asarray(image, np.float32), 0., 1.)
+    if image.ndim == 2:
+      image = image[..., None]
+    if image.shape[-1] == 1:
+      image = np.repeat(image, 3, axis=-1)
+    self._writer.add_image(tag, image, step, dataformats='HWC')
+
+  def hparams(self, hparams: dict, metrics: dict, step: int):
+    """A session of the HParams dashboard: `hparams` (name -> bool, number or str; other
+    values are written as their str, None skipped) against the scalar tags of `metrics`
+    (tag -> final value; the dashboard reads the values from those tags' scalars, which
+    the run writes itself, so they are not written again here)."""
+    hparams = {k: v if isinstance(v, (bool, int, float, str)) else str(v)
+               for k, v in hparams.items() if v is not None}
+    metrics = {k: float(v) for k, v in metrics.items() if _is_number(v)}
+    for summary in tbx_summary.hparams(hparams, metrics):  # experiment, session start, end
+      self._writer.file_writer.add_summary(summary, step)
 
   def close(self):
-    self._file.close()
+    self._writer.close()
+
+
+def _is_number(value) -> bool:
+  return (isinstance(value, (int, float, np.integer, np.floating))
+          and not isinstance(value, (bool, np.bool_)))
+
+
+def frames_grid(predicted, targets, gap: int = 1):
+  """One image of predicted frames (top row) above their targets (bottom row): both
+  [N, H, W, C] in [0, 1]; frames `gap` pixels apart on a white background."""
+  predicted, targets = np.asarray(predicted, np.float32), np.asarray(targets, np.float32)
+  n, h, w, c = predicted.shape
+  grid = np.ones((2 * h + gap, n * (w + gap) - gap, c), np.float32)
+  for i in range(n):
+    x = i * (w + gap)
+    grid[:h, x:x + w] = predicted[i]
+    grid[h + gap:, x:x + w] = targets[i]
+  return np.clip(grid, 0., 1.)

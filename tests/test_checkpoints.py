@@ -1,8 +1,10 @@
 """Nothing lost: a training process killed (SIGKILL) at several points, one of them inside a
 checkpoint save, or stopped by SIGTERM / SIGINT, and rerun each time with the same command,
 ends with parameters bitwise equal to an uninterrupted run and each step once in
-metrics.jsonl. Plus the checkpoint store and the metrics log on their own."""
+metrics.jsonl. Plus the checkpoint store, the metrics log and the TensorBoard events on
+their own."""
 
+import importlib
 import json
 import os
 import shutil
@@ -181,8 +183,71 @@ class MetricsLogTest(absltest.TestCase):
     log.truncate_after(2)
     self.assertEqual([r['step'] for r in log.records()], [1, 2])
 
-  def test_crc32c(self):
-    self.assertEqual(metrics_writer.crc32c(b'123456789'), 0xE3069283)  # the check value
+
+
+class EventWriterTest(absltest.TestCase):
+  """tensorboardX writes the events; tensorboard's own reader reads every kind back."""
+
+  def test_scalars_text_image_and_hparams_read_back(self):
+    event_accumulator = importlib.import_module(
+        'tensorboard.backend.event_processing.event_accumulator')
+    logdir = tempfile.mkdtemp()
+    events = metrics_writer.EventWriter(logdir)
+    events.text('config', 0, '```json\n{"seed": 3}\n```')
+    events.scalars(1, {'train/loss': 2.5, 'train/split': 'train', 'train/flag': True})
+    events.scalars(2, {'train/loss': np.float32(1.5)})
+    frames = np.linspace(0., 1., 2 * 4 * 5).reshape(2, 4, 5, 1)
+    events.image('eval/frames', 2, metrics_writer.frames_grid(frames, 1. - frames))
+    events.hparams({'seed': 3, 'algorithm': 'sideways', 'stream': False, 'skips': None,
+                    'dataset.resolution': (16, 16)}, {'eval/mse': 0.25}, 2)
+    events.close()
+    acc = event_accumulator.EventAccumulator(logdir, size_guidance={
+        event_accumulator.IMAGES: 0, event_accumulator.TENSORS: 0})
+    acc.Reload()
+    self.assertEqual(acc.Tags()['scalars'], ['train/loss'])  # non-numbers skipped
+    self.assertEqual([(e.step, e.value) for e in acc.Scalars('train/loss')],
+                     [(1, 2.5), (2, 1.5)])
+    text = acc.Tensors('config/text_summary')[0]
+    self.assertEqual(text.step, 0)
+    self.assertIn('"seed": 3', text.tensor_proto.string_val[0].decode())
+    image = acc.Images('eval/frames')[0]
+    self.assertEqual((image.step, image.height, image.width), (2, 2 * 4 + 1, 2 * 5 + 1))
+    self.assertEqual(image.encoded_image_string[:4], b'\x89PNG')
+    plugin_data = importlib.import_module('tensorboard.plugins.hparams.plugin_data_pb2')
+    start = plugin_data.HParamsPluginData.FromString(acc.SummaryMetadata(
+        '_hparams_/session_start_info').plugin_data.content).session_start_info
+    self.assertEqual(start.hparams['seed'].number_value, 3)
+    self.assertEqual(start.hparams['algorithm'].string_value, 'sideways')
+    self.assertFalse(start.hparams['stream'].bool_value)
+    self.assertEqual(start.hparams['dataset.resolution'].string_value, '(16, 16)')
+    self.assertNotIn('skips', start.hparams)
+    experiment = plugin_data.HParamsPluginData.FromString(acc.SummaryMetadata(
+        '_hparams_/experiment').plugin_data.content).experiment
+    self.assertEqual([m.name.tag for m in experiment.metric_infos], ['eval/mse'])
+
+  def test_a_resume_purges_the_steps_the_checkpoint_lost(self):
+    event_accumulator = importlib.import_module(
+        'tensorboard.backend.event_processing.event_accumulator')
+    logdir = tempfile.mkdtemp()
+    first = metrics_writer.EventWriter(logdir)
+    first.scalars(1, {'loss': 1.})
+    first.scalars(2, {'loss': 2.})  # the run was killed before the checkpoint of step 2
+    first.close()
+    second = metrics_writer.EventWriter(logdir)  # the same second: another file
+    second.restart(2)
+    second.scalars(2, {'loss': 3.})
+    second.close()
+    self.assertLen([f for f in os.listdir(logdir) if 'tfevents' in f], 2)
+    acc = event_accumulator.EventAccumulator(logdir)
+    acc.Reload()
+    self.assertEqual([(e.step, e.value) for e in acc.Scalars('loss')], [(1, 1.), (2, 3.)])
+
+  def test_frames_grid(self):
+    pred, target = np.zeros((3, 2, 2, 3)), np.ones((3, 2, 2, 3))
+    grid = metrics_writer.frames_grid(pred, target, gap=1)
+    self.assertEqual(grid.shape, (5, 8, 3))
+    self.assertEqual(grid[:2, :2].max(), 0.)   # predictions on top
+    self.assertEqual(grid[3:, :2].min(), 1.)   # targets below
 
 
 if __name__ == '__main__':
