@@ -36,8 +36,8 @@ import numpy as np
 import optax
 
 import sideways_jax as sj
-from sideways_jax import placed as placed_lib
 from sideways_jax import timeline
+from sideways_jax.mesh import plan as mesh_plan
 
 
 def _batch(batch_size, frames, resolution, channels=3, seed=0):
@@ -184,12 +184,10 @@ def tick_accounting(quick):
       # Layouts need only the stage count: an abstract mesh, no devices.
       mesh = jax.sharding.AbstractMesh((devices, 1), ('stage', 'data'))
       placement = sj.place(net, mesh, frame_shape=(16, 32, 32, 3))
-      plan = placed_lib._Plan(  # pylint: disable=protected-access
-          net, sj.Classification(8), net.graph(), 1, placement,
-          sj.train_state.Options('sideways', (optax.adam(3e-4),) * net.num_modules, 1,
-                                 False, True, True, False),
-          True, jax.eval_shape(lambda: state.params),
-          jax.ShapeDtypeStruct((16, 32, 32, 3), jnp.float32))
+      clock = sj.clock.Clock(net, net.graph(), net.apply_fns(), sj.Classification(8), None, 1)
+      plan = mesh_plan.Plan(clock, placement, (optax.adam(3e-4),) * net.num_modules, True,
+                            jax.eval_shape(lambda: state.params),
+                            jax.ShapeDtypeStruct((16, 32, 32, 3), jnp.float32))
       moved = sum(n * np.dtype(k).itemsize for link in plan.links
                   for k, n in plan.link_sizes[link].items())
       used = padded = 0

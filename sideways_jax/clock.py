@@ -3,8 +3,9 @@
 At tick t frame x[t] enters and every module works on buffers written before t
 (SIDEWAYS.md). `network_tick` runs the Sideways tick of a set of modules (forward, VJP,
 messages; sideways.py); `forward_tick` runs only their forwards (bptt, gpipe, evaluation).
-Both talk to the buffers through a router (routing.py on one device, placement.py across
-devices), so the same code runs unplaced and placed.
+Both talk to the buffers through a router (routing.py on one device, mesh/router.py per
+stage on a mesh), so the same code runs unplaced and placed. The frozen modules are part
+of the clock (`Clock.frozen`).
 """
 
 from typing import Callable, Dict, NamedTuple, Optional, Sequence
@@ -25,7 +26,7 @@ class Clock(NamedTuple):
   graph: Graph        # edges and delays (the frame clock's, or GPipe's stage clock)
   fns: tuple          # per module, apply(params, main, *skips)
   task: object
-  router: object      # routing.LocalRouter or a placed router
+  router: object      # routing.LocalRouter, or a stage's mesh.router.StageRouter
   history: int        # frames the targets look back on (1 for classification)
   total: Callable = lambda x: x  # sums a count over the whole batch (data parallel)
   frozen: frozenset = frozenset()  # the lowest modules, held fixed: forward only
@@ -225,35 +226,6 @@ def hold_frozen(clock: Clock, params):
   is computed for them)."""
   return tuple(jax.lax.stop_gradient(p) if k in clock.frozen else p
                for k, p in enumerate(params, start=1))
-
-
-def forward_clock(clock: Clock, params, buffers, first_index, num_ticks: int, read,
-                  record: Callable, frame_valid: Callable = None):
-  """Runs the clock forward only over `num_ticks` ticks.
-
-  Args:
-    read: `read(i) -> TickInput`.
-    record: `(top activation, targets) -> pytree` kept per tick.
-    frame_valid: `i -> bool`, whether tick i's input is a real frame (default: all are).
-
-  Returns:
-    (buffers, records stacked over ticks).
-  """
-  modules = range(1, clock.network.num_modules + 1)
-  params = dict(zip(modules, params))
-
-  def body(buffers, i):
-    x = read(i)
-    valid = True if frame_valid is None else frame_valid(i)
-    frame_act = routing.frame_activation(x.frame, first_index + i, x.labels, x.video_ids,
-                                         valid)
-    targets = targets_for(clock.history, clock.router.past_frames(buffers), frame_act,
-                          x.loss_on)
-    acts = forward_tick(clock, params, buffers, frame_act, modules, x.frozen)
-    buffers = clock.router.route(buffers, frame_act, acts)
-    return buffers, record(acts[clock.network.num_modules], targets)
-
-  return jax.lax.scan(body, buffers, jnp.arange(num_ticks, dtype=jnp.int32))
 
 
 def frozen_stream(clock: Clock, params, batch, extra_ticks: int = 0):

@@ -1,4 +1,4 @@
-"""The engine: training state, `build` (checks and dispatch), and the Sideways step.
+"""The engine: `build` checks its arguments and puts an algorithm together with an executor.
 
     trainer = build(network, optax.adam(1e-3), Classification(10), algorithm='sideways')
     state = trainer.init(jax.random.PRNGKey(0), batch)
@@ -6,49 +6,36 @@
                                                      # [B,T], video_ids [B,T]
     eval_metrics = trainer.evaluate(state.params, batch)
 
-Algorithms (SIDEWAYS.md): `sideways` (Skip-Sideways when the network has skips;
-sideways_step.py),
-and the exact baselines on the same graph in baselines.py: `bptt` (the gradient through the
-unrolled clock, one update per clip), `backprop` (per-frame, same-frame DAG, stepping every
-`update_every` frames) and `gpipe` (same-frame gradients, frames as micro-batches through
-pipeline stages, one update per clip). Each step is one jitted `lax.scan` over ticks.
+Each algorithm (SIDEWAYS.md) is one file in algorithms/, its step written once against the
+stage interface (stage.py): `sideways` (Skip-Sideways when the network has skips), and the
+exact baselines on the same graph: `bptt` (the gradient through the unrolled clock, one
+update per clip), `backprop` (per-frame, same-frame DAG, stepping every `update_every`
+frames) and `gpipe` (same-frame gradients, frames as micro-batches through pipeline
+stages, one update per clip); evaluation in algorithms/evaluate.py. `build` runs it on one
+device (`stage.LocalExecutor`: every module, no packing) or, given a placement, across a
+mesh (mesh/executor.py: `shard_map`, one stage per device). Either way the step is one
+jitted `lax.scan` over ticks, and one `Trainer` type. Frozen modules are part of the
+clock (`clock.Clock.frozen`).
 """
 
 import functools
-from typing import Any, Callable, NamedTuple, Optional, Union
+from typing import Callable, Optional, Union
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from sideways_jax import baselines
-from sideways_jax import placed
 from sideways_jax import clock as clk
 from sideways_jax import routing
-from sideways_jax import sideways_step
 from sideways_jax import updates
+from sideways_jax.algorithms import BY_NAME
+from sideways_jax.algorithms.evaluate import evaluate as evaluate_fn
+from sideways_jax.mesh import executor as mesh_executor
 from sideways_jax.network import Network
-from sideways_jax.train_state import Options, TrainState
+from sideways_jax.stage import Carry, LocalExecutor
+from sideways_jax.train_state import Options, Trainer, TrainState, check_batch
 
 ALGORITHMS = ('sideways', 'bptt', 'backprop', 'gpipe')
-
-
-class Trainer(NamedTuple):
-  """Pure functions over `TrainState` (jitted), plus the settings they were built with."""
-  init: Callable
-  step: Callable
-  evaluate: Callable
-  network: Network
-  task: Any
-  algorithm: str
-  update_every: Union[int, str]
-  reset: bool
-  drain: bool
-  # (params, batch) -> {k: [B, ticks, ...]}: the frozen modules' outputs a learning module
-  # reads, at every tick of the step's clip; a batch carrying them as `frozen_values` gets
-  # the same step without their forwards. None where it does not apply (no frozen module
-  # read by a learning one, streams, backprop, gpipe, placement).
-  frozen_values: Optional[Callable] = None
 
 
 def check_output(network: Network, task, frame):
@@ -95,7 +82,9 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
     network: the modules and skips (`Network`).
     optimizer: one optax transformation for every module, or one per module.
     task: `tasks.Classification(num_classes)` or `tasks.FramePrediction()`.
-    algorithm: one of 'sideways', 'bptt', 'backprop', 'gpipe'.
+    algorithm: one of 'sideways', 'bptt', 'backprop', 'gpipe'; or 'infer', streaming
+      inference (forward only, nothing trained: `step` returns the top's `outputs`
+      [B, T, ...] and their `valid` [T]; with `stream=True` the buffers carry across calls).
     update_every: ticks per optimizer step (sideways, backprop), or 'clip': one step at the
       clip's last tick, drain included. bptt and gpipe step once a clip.
     reset: empty the buffers at every call (clips). `stream=True` sets it False.
@@ -110,7 +99,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
       (`grads`); backprop: the per-frame gradients and steps.
     placement: a `Placement` (`sj.place(network, sj.make_mesh(stage=S, data=D))`): every
       module on its stage's devices, one compiled scan across the mesh (sideways, bptt,
-      gpipe). The numbers are the single-device engine's. Returns a `PlacedTrainer`.
+      gpipe). The numbers are the single-device engine's; the state lives on the mesh
+      (`PlacedState`), and `trainer.place` / `unplace` convert it from / to `TrainState`.
     frozen: the lowest modules (1..m) held at their initial parameters: they only run
       forward, no gradient is computed for them, and they never step (their optimizer
       state stays untouched). Under Sideways on fast motion the gradients of the lowest
@@ -122,7 +112,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
 
   Returns:
     A `Trainer` whose `init`, `step` and `evaluate` are jitted and pure: `step` checks a
-    batch against the shapes of the state it is given.
+    batch against the shapes of the state it is given. Without a placement `place` /
+    `unplace` are the identity.
   """
   if not isinstance(network, Network):
     raise TypeError(f'network must be a sj.Network (modules plus skips), got '
@@ -131,7 +122,7 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
   if not hasattr(task, 'loss_terms'):
     raise TypeError(f'task must be sj.Classification(num_classes) or sj.FramePrediction(), '
                     f'got {task!r}.')
-  if algorithm not in ALGORITHMS:
+  if algorithm not in BY_NAME:
     raise ValueError(f'Unknown algorithm {algorithm!r}; use one of {ALGORITHMS}.')
   if stream:
     if drain:
@@ -155,13 +146,12 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                  len(frozen) >= network.num_modules):
     raise ValueError(f'frozen={frozen}: frozen modules must be the lowest ones, 1..m with '
                      f'm < {network.num_modules} (the top must train), e.g. frozen=(1, 2).')
-  opts = Options(algorithm, updates.per_module(optimizer, network.num_modules),
+  algo = BY_NAME[algorithm]
+  opts = Options(updates.per_module(optimizer, network.num_modules),
                  1 if per_clip else update_every, per_clip, reset, drain, diagnostics)
-  history = task.history_length(network)
-  if algorithm == 'gpipe':  # on one device: one stage, every frame through in one tick
-    graph, history = network.stage_graph([0] * network.num_modules), 1
-  else:
-    graph = network.graph()
+  clock_of = getattr(algo, 'graph', lambda net, task, stages: (net.graph(),
+                                                                task.history_length(net)))
+  graph, history = clock_of(network, task, [0] * network.num_modules)
   output_shapes = lambda frame: network.output_shapes(frame.shape, frame.dtype)
   router = routing.LocalRouter(graph, output_shapes,
                                max(graph.fifo_length(0), history - 1))
@@ -178,7 +168,8 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
                      '--config.module_lr_scales).')
   clock = clk.Clock(network, graph, network.apply_fns(), task, router, history,
                     frozen=frozenset(frozen), local_fns=network.local_head_fns())
-  with_pipeline = algorithm in ('sideways', 'bptt')
+  messages = algo.MESSAGES
+  empty = lambda frame: None if messages is None else router.empty(frame, messages)
 
   def init(rng, batch) -> TrainState:
     frames = batch['frames'] if isinstance(batch, dict) else batch
@@ -188,41 +179,43 @@ def build(network: Network, optimizer, task, *, algorithm: str = 'sideways',
     frame = jax.ShapeDtypeStruct((frames.shape[0],) + tuple(frames.shape[2:]), frames.dtype)
     params = network.init(rng, jnp.zeros(frame.shape, frame.dtype))
     check_output(network, task, frame)
-    pipeline = router.empty(frame, algorithm == 'sideways') if with_pipeline else None
     return TrainState(params, tuple(o.init(p) for o, p in zip(opts.optimizers, params)),
-                      pipeline, updates.empty_window(params), jnp.zeros((), jnp.int32),
+                      empty(frame), updates.empty_window(params), jnp.zeros((), jnp.int32),
                       jnp.zeros((), jnp.int32))
 
-  if algorithm == 'sideways':
-    step = functools.partial(sideways_step.step, clock, opts)
-  else:
-    step = functools.partial(baselines.STEPS[algorithm], clock, opts)
-  evaluate = functools.partial(baselines.evaluate, clock, algorithm)
-  step, evaluate = jax.jit(step), jax.jit(evaluate)
+  local = LocalExecutor(clock)
+  evaluate = jax.jit(functools.partial(evaluate_fn, local, algorithm))
+  init = jax.jit(init)
   if placement is not None:
-    if algorithm == 'backprop':
+    if not getattr(algo, 'PLACEABLE', True):
       raise ValueError('Per-frame backprop has no pipeline to place; use gpipe (the same '
                        "gradients as backprop with update_every='clip', across stages).")
     if diagnostics:
       raise ValueError('diagnostics=True traces the unplaced engine; placement never '
                        'changes the numbers, so trace without placement.')
-    if algorithm == 'gpipe':
-      graph = network.stage_graph(placement.stages)
-    trainer = placed.build(network, task, opts, graph, history, placement,
-                           frozen=frozenset(frozen),
-                           local_init=jax.jit(init), local_evaluate=evaluate,
-                           local_empty=lambda frame: (router.empty(
-                               frame, algorithm == 'sideways') if with_pipeline else None),
-                           update_every=update_every)
-    return trainer._replace(step=checking_labels(trainer.step, task, 1),
-                            evaluate=checking_labels(trainer.evaluate, task, 1))
+    placed_graph, _ = clock_of(network, task, placement.stages)
+    parts = mesh_executor.build(clock._replace(graph=placed_graph), algo.step, messages, opts,
+                                placement, local_init=init, local_evaluate=evaluate,
+                                local_empty=empty)
+    return Trainer(init=parts['init'], step=checking_labels(parts['step'], task, 1),
+                   evaluate=checking_labels(parts['evaluate'], task, 1), network=network,
+                   task=task, place=parts['place'], unplace=parts['unplace'],
+                   lower=parts['lower'], init_unplaced=init, placement=placement)
+
+  def step(state: TrainState, batch):
+    check_batch(network, state.params, batch, None if reset else state.pipeline)
+    carry = Carry(state.params, (state.opt_state, state.window), state.pipeline, state.clock)
+    carry, metrics = algo.step(local, opts, carry, batch)
+    opt_state, window = carry.rest
+    return TrainState(carry.params, opt_state, carry.buffers, window, carry.clock,
+                      state.step + 1), metrics
+
+  step = jax.jit(step)
   frozen_values = None
-  if with_pipeline and reset and clk.given_modules(clock):
-    extra = clk.drain_ticks(network.num_modules, clock.frozen) if (
-        drain and algorithm == 'sideways') else 0
+  if messages is not None and reset and clk.given_modules(clock):
+    extra = getattr(algo, 'extra_ticks', lambda opts, clock: 0)(opts, clock)
     frozen_values = jax.jit(lambda params, batch: clk.frozen_stream(clock, params, batch,
                                                                     extra))
-  return Trainer(init=jax.jit(init), step=checking_labels(step, task, 1),
-                 evaluate=checking_labels(evaluate, task, 1),
-                 network=network, task=task, algorithm=algorithm, update_every=update_every,
-                 reset=reset, drain=drain, frozen_values=frozen_values)
+  return Trainer(init=init, step=checking_labels(step, task, 1),
+                 evaluate=checking_labels(evaluate, task, 1), network=network, task=task,
+                 frozen_values=frozen_values, lower=step.lower, init_unplaced=init)

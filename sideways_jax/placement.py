@@ -2,26 +2,23 @@
 
 A mesh has a `stage` axis (consecutive groups of modules, one group per device along it)
 and an optional `data` axis (the batch split, each module's gradient summed over it).
-Placement changes where work runs, never the numbers: every device runs the same tick
-(sideways.py, clock.py) for its own modules, and `StageRouter` is a second implementation
-of the router interface of routing.py — local FIFOs for the stage's own modules, plus an
-inbox of what other stages sent last tick (activations up, gradient messages down, one
-`ppermute` per distance, skip edges across several devices included). The shard_map step
-that drives it is in placed.py.
+Placement changes where work runs, never the numbers: every device runs the same
+algorithm (algorithms/) for its own modules; the mesh executor (mesh/) runs it under
+`shard_map`, with `StageRouter` (mesh/router.py, re-exported here) as the router of one
+stage.
 
     placement = sj.place(network, sj.make_mesh(stage=4, data=2))
     trainer = sj.build(network, optax.adam(1e-3), task, placement=placement)
 """
 
-from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Union
+import time
+from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import jax
 import numpy as np
 from jax.sharding import AxisType, Mesh
 
-from sideways_jax import routing
-from sideways_jax.network import Graph, Network
-from sideways_jax.sideways import Activation, GradMessage
+from sideways_jax.network import Network
 
 STAGE, DATA = 'stage', 'data'
 
@@ -51,21 +48,74 @@ def _param_counts(network: Network, frame) -> Tuple[int, ...]:
   return tuple(int(sum(np.prod(x.shape) for x in jax.tree.leaves(p))) for p in shapes)
 
 
-def _flop_counts(network: Network, frame) -> Tuple[float, ...]:
-  """Measured cost of each module's tick (forward + VJP), from XLA's cost analysis."""
+def _tick_fns(network: Network, frame, frozen=(), algorithm='sideways'):
+  """Per module, (jitted tick, its arguments): the work its stage does for it each tick.
+
+  A learning module's forward and VJP (with its local head under Sideways); a frozen
+  module's forward only; with the data of one frame batch `frame`."""
   params = jax.eval_shape(lambda f: network.init(jax.random.PRNGKey(0), f), frame)
   outs = [frame] + list(network.output_shapes(frame.shape, frame.dtype))
+  heads = network.local_head_fns() if algorithm == 'sideways' else {}
   fns = network.apply_fns()
-  costs = []
+  ticks = []
   for k in range(1, network.num_modules + 1):
-    ins = [outs[e.source] for e in network.inputs(k)]
-    def tick(p, xs, fn=fns[k - 1]):
-      out, vjp = jax.vjp(lambda p, xs: fn(p, *xs), p, xs)
-      return vjp(out)
-    analysis = jax.jit(tick).lower(params[k - 1], ins).compile().cost_analysis()
+    ins = [jax.ShapeDtypeStruct(outs[e.source].shape, outs[e.source].dtype)
+           for e in network.inputs(k)]
+    if k in frozen:
+      def tick(p, xs, fn=fns[k - 1]):
+        return fn(p, *xs)
+    else:
+      def tick(p, xs, fn=heads.get(k, fns[k - 1])):
+        out, vjp = jax.vjp(lambda p, xs: fn(p, *xs), p, xs)
+        return vjp(out)
+    ticks.append((jax.jit(tick), (params[k - 1], ins)))
+  return ticks
+
+
+def _flop_counts(network: Network, frame, frozen=(), algorithm='sideways') -> Tuple[float, ...]:
+  """Cost of each module's tick (`_tick_fns`), from XLA's cost analysis of it as compiled
+  for the default device."""
+  costs = []
+  for fn, args in _tick_fns(network, frame, frozen, algorithm):
+    analysis = fn.lower(*args).compile().cost_analysis()
     analysis = analysis[0] if isinstance(analysis, (list, tuple)) else analysis
-    costs.append(float((analysis or {}).get('flops', 0.)) or 1.)
+    analysis = analysis or {}
+    # Flops, and bytes moved at a nominal 4 flops per byte (memory-bound ops cost too).
+    costs.append(float(analysis.get('flops', 0.)) +
+                 4. * float(analysis.get('bytes accessed', 0.)) or 1.)
   return tuple(costs)
+
+
+def _timed_costs(network: Network, frame, frozen=(), algorithm='sideways',
+                 repeats: int = 5) -> Tuple[float, ...]:
+  """Seconds of each module's tick (`_tick_fns`) on the default device: the fastest of
+  `repeats` runs on zero inputs after one to compile."""
+  costs = []
+  for fn, args in _tick_fns(network, frame, frozen, algorithm):
+    args = jax.tree.map(lambda s: jax.numpy.zeros(s.shape, s.dtype), args)
+    jax.block_until_ready(fn(*args))
+    best = float('inf')
+    for _ in range(repeats):
+      start = time.perf_counter()
+      jax.block_until_ready(fn(*args))
+      best = min(best, time.perf_counter() - start)
+    costs.append(best)
+  return tuple(costs)
+
+
+_COSTS = {}
+
+
+def _module_costs(network, frame, frozen, algorithm, how):
+  """`_flop_counts` ('cost') or `_timed_costs` ('time'), kept per network, frame shape,
+  frozen modules, algorithm and device kind (a second placement of the same run does not
+  measure again)."""
+  key = (id(network), tuple(frame.shape), frozen, algorithm, how,
+         jax.devices()[0].device_kind)
+  if key not in _COSTS:
+    _COSTS[key] = (network, (_flop_counts if how == 'cost' else _timed_costs)(
+        network, frame, frozen, algorithm))
+  return _COSTS[key][1]
 
 
 def balanced_stages(weights: Sequence[float], num_stages: int) -> Tuple[int, ...]:
@@ -98,9 +148,19 @@ def balanced_stages(weights: Sequence[float], num_stages: int) -> Tuple[int, ...
 
 
 class Placement(NamedTuple):
-  """A mesh and the stage of every module (consecutive, non-decreasing from 0)."""
+  """A mesh and the stage of every module (consecutive, non-decreasing from 0), and the
+  per-module weights the grouping balanced (None for an explicit grouping)."""
   mesh: Mesh
   stages: Tuple[int, ...]
+  weights: Optional[Tuple[float, ...]] = None
+
+  def shares(self) -> Optional[Tuple[float, ...]]:
+    """Each stage's fraction of the weights (None without weights)."""
+    if self.weights is None:
+      return None
+    total = sum(self.weights) or 1.
+    return tuple(sum(w for w, s in zip(self.weights, self.stages) if s == stage) / total
+                 for stage in range(max(self.stages) + 1))
 
   @property
   def num_stages(self) -> int:
@@ -110,20 +170,28 @@ class Placement(NamedTuple):
   def num_data(self) -> int:
     return self.mesh.shape[DATA]
 
-  def modules_of(self, stage: int) -> Tuple[int, ...]:
-    return tuple(k for k, s in enumerate(self.stages, start=1) if s == stage)
+
+GROUPINGS = ('cost', 'time', 'params')
 
 
-def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'params',
-          frame_shape: Optional[Sequence[int]] = None) -> Placement:
-  """Assigns the network's modules to the mesh's stages.
+def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'cost',
+          frame_shape: Optional[Sequence[int]] = None, frozen: Sequence[int] = (),
+          algorithm: str = 'sideways') -> Placement:
+  """Assigns the network's modules to the mesh's stages: consecutive groups whose heaviest
+  group is as light as it can be (the pipeline runs at the pace of its slowest stage).
 
   Args:
     network: the network.
     mesh: a mesh with a 'stage' axis (and a 'data' axis, size 1 if unused); `make_mesh`.
-    groups: 'params' (balance parameter counts), 'cost' (balance the measured cost of each
-      module's forward + VJP; needs `frame_shape`), or an explicit stage per module.
-    frame_shape: a frame batch [B, H, W, C], for the parameter counts and costs.
+    groups: how to weigh each module's tick, the work its stage does for it every tick
+      (forward and VJP; forward only for a `frozen` module; with its local head under
+      Sideways): 'cost' (XLA's cost analysis of the tick as compiled for the default
+      device: flops plus 4 per byte accessed; deterministic), 'time' (a timed probe of the
+      same ticks on the default device; closest to the truth on a quiet machine), 'params'
+      (parameter counts; blind to activation sizes), or an explicit stage per module.
+    frame_shape: a frame batch [B, H, W, C] (per data shard), to weigh the modules.
+    frozen: the modules held fixed (forward only), as given to `sj.build`.
+    algorithm: the algorithm it will run (local heads are weighed under 'sideways' only).
 
   Raises:
     ValueError: a mesh without 'stage', more stages than modules, or a bad assignment.
@@ -141,9 +209,10 @@ def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'par
   if num_stages > num_modules:
     raise ValueError(f'The mesh has {num_stages} stages but the network only {num_modules} '
                      f'modules; use at most {num_modules} stage devices.')
+  weights = None
   if isinstance(groups, str):
-    if groups not in ('params', 'cost'):
-      raise ValueError(f"groups must be 'params', 'cost' or a stage per module, got "
+    if groups not in GROUPINGS:
+      raise ValueError(f"groups must be one of {GROUPINGS} or a stage per module, got "
                        f'{groups!r}.')
     if num_stages == 1:
       stages = (0,) * num_modules
@@ -152,7 +221,10 @@ def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'par
         raise ValueError('place(..., groups=%r) needs frame_shape=[B, H, W, C] to weigh '
                          'the modules.' % groups)
       frame = jax.ShapeDtypeStruct(tuple(frame_shape), np.float32)
-      weights = (_param_counts if groups == 'params' else _flop_counts)(network, frame)
+      if groups == 'params':
+        weights = _param_counts(network, frame)
+      else:
+        weights = _module_costs(network, frame, tuple(sorted(frozen)), algorithm, groups)
       stages = balanced_stages(weights, num_stages)
   else:
     stages = tuple(int(s) for s in groups)
@@ -161,130 +233,8 @@ def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'par
         stages[-1] != num_stages - 1):
       raise ValueError(f'groups={tuple(groups)} must give each of the {num_modules} modules '
                        f'a stage, consecutive from 0 to {num_stages - 1} (every stage used).')
-  return Placement(mesh, tuple(stages))
+  return Placement(mesh, tuple(stages), None if weights is None else tuple(weights))
 
 
-class StageRouter:
-  """The router of one stage: its modules' FIFOs, and an inbox from the other stages.
-
-  Buffers (a dict), as they stand at the start of tick t on stage s:
-    frames            the input frame FIFO (every stage reads x[t] itself)
-    acts[j]           FIFO of a_j for the stage's own modules j
-    msgs[(c, i)]      e_{c->j}[t-1] from a local consumer c (input slot i) to a local j
-    inbox[('up', m)]  {(j, d): a_j[t-d]} sent by stage s-m at the end of tick t-1
-    inbox[('down', m)] {(c, i): e_{c->j}[t-1]} sent by stage s+m (j on s)
-  `route` returns the same dict with an `outbox` in place of the inbox: what this stage
-  sends up or down by each distance m; placed.py moves it with `ppermute`.
-  """
-
-  def __init__(self, graph: Graph, stages: Sequence[int], stage: int, output_shapes,
-               frame_fifo: int):
-    self.graph, self.stages, self.stage = graph, tuple(stages), stage
-    self.output_shapes, self.frame_fifo = output_shapes, frame_fifo
-    self.modules = tuple(k for k, s in enumerate(self.stages, start=1) if s == stage)
-    self.num_stages = max(self.stages) + 1
-
-  def _stage(self, j):
-    return self.stages[j - 1]
-
-  def sends_up(self, m: int) -> Tuple[Tuple[int, int], ...]:
-    """(source j, delay d) this stage sends to stage s+m each tick (its FIFO entry d-1)."""
-    return tuple(sorted({(e.source, e.delay)
-                         for k in range(1, self.graph.num_modules + 1)
-                         if self._stage(k) == self.stage + m
-                         for e in self.graph.inputs(k)
-                         if e.source > 0 and self._stage(e.source) == self.stage}))
-
-  def sends_down(self, m: int) -> Tuple[Tuple[int, int], ...]:
-    """(consumer c, slot i) messages this stage sends to stage s-m each tick."""
-    return tuple((c, i) for c in self.modules
-                 for i, e in enumerate(self.graph.inputs(c))
-                 if e.source > 0 and self._stage(e.source) == self.stage - m)
-
-  def distances(self):
-    return range(1, self.num_stages)
-
-  def _shapes(self, frame):
-    return (frame,) + tuple(self.output_shapes(frame))
-
-  def outbox_tree(self, frame, key, with_messages=True):
-    """The (empty) entries of the message this stage sends under `key` = (dir, m)."""
-    shapes = self._shapes(frame)
-    direction, m = key
-    if direction == 'up':
-      return {(j, d): routing.entry(routing.empty_activation(shapes[j].shape,
-                                                             shapes[j].dtype, 1), 0)
-              for j, d in self.sends_up(m)}
-    if not with_messages:
-      return {}
-    return {(c, i): routing.empty_message(shapes[self.graph.inputs(c)[i].source].shape,
-                                          shapes[self.graph.inputs(c)[i].source].dtype)
-            for c, i in self.sends_down(m)}
-
-  def keys(self):
-    return [(direction, m) for m in self.distances() for direction in ('up', 'down')]
-
-  def empty(self, frame: jax.ShapeDtypeStruct, with_messages: bool = True,
-            senders: Optional[Dict] = None):
-    """Empty buffers; `senders[key]` is the router of the stage whose outbox arrives here
-    under `key` (its inbox entries are that stage's outbox entries; none if not given)."""
-    shapes = self._shapes(frame)
-    frames = (routing.empty_activation(frame.shape, frame.dtype, self.frame_fifo)
-              if self.frame_fifo else None)
-    acts = {j: routing.empty_activation(shapes[j].shape, shapes[j].dtype,
-                                        self.graph.fifo_length(j)) for j in self.modules}
-    msgs = {}
-    if with_messages:
-      msgs = {(c, i): routing.empty_message(shapes[e.source].shape, shapes[e.source].dtype)
-              for c in self.modules for i, e in enumerate(self.graph.inputs(c))
-              if e.source > 0 and self._stage(e.source) == self.stage}
-    inbox = {key: sender.outbox_tree(frame, key, with_messages)
-             for key, sender in (senders or {}).items()}
-    return {'frames': frames, 'acts': acts, 'msgs': msgs, 'inbox': inbox}
-
-  def past_frames(self, buffers):
-    return buffers['frames']
-
-  def read_inputs(self, buffers, k: int, frame: Activation,
-                  current: Optional[Dict[int, Activation]] = None):
-    inputs = []
-    for e in self.graph.inputs(k):
-      if e.source == 0:
-        inputs.append(frame if e.delay == 0 else routing.entry(buffers['frames'],
-                                                               e.delay - 1))
-      elif self._stage(e.source) == self.stage:
-        inputs.append(current[e.source] if e.delay == 0 else
-                      routing.entry(buffers['acts'][e.source], e.delay - 1))
-      else:
-        m = self.stage - self._stage(e.source)
-        inputs.append(buffers['inbox'][('up', m)][(e.source, e.delay)])
-    return tuple(inputs)
-
-  def read_messages(self, buffers, k: int):
-    messages = []
-    for c, i in self.graph.consumers(k):
-      if self._stage(c) == self.stage:
-        messages.append(buffers['msgs'][(c, i)])
-      else:
-        messages.append(buffers['inbox'][('down', self._stage(c) - self.stage)][(c, i)])
-    return tuple(messages)
-
-  def route(self, buffers, frame: Activation, activations: Dict[int, Activation],
-            messages: Optional[Dict[int, Sequence[GradMessage]]] = None):
-    frames = buffers['frames']
-    frames = routing.push(frames, frame) if frames is not None else None
-    acts = {j: routing.push(fifo, activations[j]) for j, fifo in buffers['acts'].items()}
-    msgs, outbox = {}, {}
-    for m in self.distances():
-      outbox[('up', m)] = {(j, d): routing.entry(acts[j], d - 1) for j, d in self.sends_up(m)}
-      outbox[('down', m)] = {}
-    if messages is not None:
-      for c in self.modules:
-        for i, (e, msg) in enumerate(zip(self.graph.inputs(c), messages[c])):
-          if e.source == 0:
-            continue
-          if self._stage(e.source) == self.stage:
-            msgs[(c, i)] = msg
-          else:
-            outbox[('down', self.stage - self._stage(e.source))][(c, i)] = msg
-    return {'frames': frames, 'acts': acts, 'msgs': msgs, 'outbox': outbox}
+# The router of one stage, re-exported (it lives with the mesh executor).
+from sideways_jax.mesh.router import StageRouter  # pylint: disable=wrong-import-position

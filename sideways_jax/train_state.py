@@ -1,12 +1,11 @@
-"""What every step shares: the training state, a step's static options, the batch check
-and the start of a step (reset)."""
+"""What every step shares: the training state, a step's static options, the trainer, the
+batch check and the update-window rule."""
 
-from typing import NamedTuple, Optional
+from typing import Any, Callable, NamedTuple, Optional
 
 import jax
 import jax.numpy as jnp
 
-from sideways_jax import clock as clk
 from sideways_jax import routing
 from sideways_jax import updates
 from sideways_jax.network import Network
@@ -21,9 +20,33 @@ class TrainState(NamedTuple):
   step: jax.Array                    # int32: engine calls so far
 
 
+class Trainer(NamedTuple):
+  """Pure functions over a state, plus what they were built for.
+
+  On one device the state is a `TrainState`, `place` / `unplace` are the identity and
+  `init_unplaced` is `init`. Under a placement the state lives on the mesh
+  (`PlacedState`): `place` / `unplace` convert from / to the single-device `TrainState`
+  (checkpoints, evaluation, comparisons), `init_unplaced` gives that `TrainState`.
+  """
+  init: Callable
+  step: Callable
+  evaluate: Callable                # (params or a state, batch) -> task metrics
+  network: Network
+  task: Any
+  # (params, batch) -> {k: [B, ticks, ...]}: the frozen modules' outputs a learning module
+  # reads, at every tick of the step's clip; a batch carrying them as `frozen_values` gets
+  # the same step without their forwards. None where it does not apply (no frozen module
+  # read by a learning one, streams, backprop, gpipe, placement).
+  frozen_values: Optional[Callable] = None
+  place: Callable = lambda state, frame_shape: state   # TrainState -> the step's state
+  unplace: Callable = lambda state: state              # the step's state -> TrainState
+  lower: Optional[Callable] = None                     # (state, batch) -> jax Lowered
+  init_unplaced: Optional[Callable] = None             # (rng, batch) -> TrainState
+  placement: Any = None                                # the `Placement`, or None
+
+
 class Options(NamedTuple):
   """Static settings of a step (chosen by `build`)."""
-  algorithm: str
   optimizers: tuple
   every: int          # ticks per window (1 when per_clip)
   per_clip: bool      # update_every='clip': one window per clip, drain included
@@ -68,20 +91,6 @@ def check_batch(network: Network, params, batch, carried=None):
     if batch_size != shape[0]:
       raise ValueError(f'frames have shape {shape}, but the stream carries buffers for '
                        f'batch size {batch_size}; keep the batch size of a stream.')
-
-
-def start(clock: clk.Clock, opts: Options, state: TrainState, batch) -> TrainState:
-  """Checks the batch; with `reset`, empties the buffers and the window and rewinds the
-  clock."""
-  check_batch(clock.network, state.params, batch, None if opts.reset else state.pipeline)
-  if opts.reset:
-    shape = (batch['frames'].shape[0],) + tuple(batch['frames'].shape[2:])
-    frame = jax.ShapeDtypeStruct(shape, batch['frames'].dtype)
-    pipeline = (clock.router.empty(frame, opts.algorithm == 'sideways')
-                if state.pipeline is not None else None)
-    state = state._replace(pipeline=pipeline, clock=jnp.zeros((), jnp.int32),
-                           window=updates.empty_window(state.params))
-  return state
 
 
 def window_ends(opts: Options, tick, last_tick):

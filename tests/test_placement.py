@@ -260,7 +260,7 @@ class BadPlacementTest(parameterized.TestCase):
     net = conv_net(3)
     trainer = sj.build(net, optax.adam(1e-2), sj.Classification(3), frozen=(1,),
                        placement=sj.place(net, sj.make_mesh(2, 1), groups=(0, 0, 1)))
-    self.assertFalse(hasattr(trainer, 'frozen_values'))
+    self.assertIsNone(trainer.frozen_values)
     batch = clip_batch()
     state = trainer.init(jax.random.PRNGKey(0), batch)
     with self.assertRaisesRegex(ValueError, "frozen_values.*one-device.*Leave the key out"):
