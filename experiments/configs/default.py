@@ -87,7 +87,7 @@ def _base():
   config.frozen_cache_gb = 4.0
   config.stage_devices = 1         # devices along the network (one module group each)
   config.data_devices = 1          # devices along the batch
-  config.placement_groups = 'params'  # params | cost: how modules are grouped per device
+  config.placement_groups = 'cost'  # cost | time | params | '0,0,1,1,1': modules per device
   return config
 
 

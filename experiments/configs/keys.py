@@ -115,8 +115,11 @@ KEYS = {
                      'device (on CPU: XLA_FLAGS=--xla_force_host_platform_device_count=N)',
     'data_devices': 'devices along the batch: the batch is split, gradients summed over '
                     'them (batch_size must be a multiple)',
-    'placement_groups': 'how modules are grouped over stage_devices: params (balance '
-                        'parameter counts) | cost (balance measured forward+VJP cost)',
+    'placement_groups': "how modules are grouped over stage_devices, each group as light "
+                        'as it can be: cost (XLA cost analysis of each module\'s tick: '
+                        'forward + VJP, forward only if frozen; the default) | time (a timed '
+                        'probe of the same ticks) | params (parameter counts) | a stage per '
+                        "module ('0,0,1,1,1'); the launcher prints each stage's share",
 }
 
 
