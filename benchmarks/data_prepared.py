@@ -6,8 +6,10 @@ are those of camera footage, not of flat synthetic frames; prepares it with
 `sideways_jax.data.prepare` (format jpeg and raw, short side 128), then times 16x112x112
 training clips (temporal stride 2) read three ways, interleaved, medians of repeats:
 raw files (`root=`), prepared jpeg, prepared raw, each in the main process (one core).
-The prepared jpeg set is also timed through `batching.batches` with 1 and 2 worker
-processes and 2 threads, interleaved.
+Each source is also timed as the launcher reads it (`uint8=True`: clips before the float
+conversion, which the launcher runs on the device); the prepared jpeg set also through
+`batching.batches` with 1 and 2 worker processes (float and uint8) and 2 threads,
+interleaved.
 
   python -m benchmarks.run --only prepared_data [--quick]
 
@@ -79,6 +81,7 @@ def _clips_per_s(ds, batch_size, num_batches, seed, **loader):
   for _ in range(num_batches):
     batch = next(it)
   assert batch['frames'].shape[1:] == (16, 112, 112, 3)
+  assert batch['frames'].dtype == (np.uint8 if loader.get('uint8') else np.float32)
   return num_batches * batch_size / (time.perf_counter() - t0)
 
 
@@ -95,6 +98,7 @@ def prepared_data(quick):
     raw_root = os.path.join(tmp, 'files')
     write_footage(raw_root, num_videos, seconds)
     sets, index = {'raw files': ucf101_lib.ucf101('train', root=raw_root, **clip)}, {}
+    uint8 = {}
     for fmt in ('jpeg', 'raw'):
       t0 = time.perf_counter()
       index[fmt] = prepare_lib.prepare('ucf101', raw_root, os.path.join(tmp, f'prepared_{fmt}'), fmt=fmt,
@@ -113,22 +117,31 @@ def prepared_data(quick):
                                                 frames=int(UCF101_FRAMES)))]
       sets[f'prepared {fmt}'] = ucf101_lib.ucf101('train', prepared=os.path.join(tmp, f'prepared_{fmt}'),
                                                   **clip)
-    times = {name: [] for name in sets}
+    # The launcher's path: uint8 clips, made floats on the device.
+    uint8 = {f'{name} uint8': ds for name, ds in sets.items()}
+    times = {name: [] for name in list(sets) + list(uint8)}
     for r in range(repeats):  # interleaved: each repeat times every source once
       for name, ds in sets.items():
         times[name].append(_clips_per_s(ds, batch_size, num_batches, seed=r))
+        times[f'{name} uint8'].append(_clips_per_s(ds, batch_size, num_batches, seed=r,
+                                                   uint8=True))
     median = {name: statistics.median(v) for name, v in times.items()}
     load = os.getloadavg()[0]
     for name, value in median.items():
       out.append(dict(name=f'clips_per_s_{name.replace(" ", "_")}_main_process', value=value,
                       unit='clips/s', config=dict(common, workers=0, load_1min=load)))
     for fmt in ('jpeg', 'raw'):
-      out.append(dict(name=f'prepared_{fmt}_over_raw_files', value=median[f'prepared {fmt}']
-                      / median['raw files'], unit='x',
-                      config=dict(common, workers=0, load_1min=load)))
+      for kind in ('', ' uint8'):
+        out.append(dict(name=f'prepared_{fmt}_over_raw_files{kind.replace(" ", "_")}',
+                        value=median[f'prepared {fmt}{kind}'] / median[f'raw files{kind}'],
+                        unit='x', config=dict(common, workers=0, load_1min=load,
+                                              uint8=bool(kind),
+                                              goal='>= 10' if kind else None)))
     loaders = {'1_process': dict(num_workers=1, worker_type='process'),
                '2_processes': dict(num_workers=2, worker_type='process'),
-               '2_threads': dict(num_workers=2, worker_type='thread')}
+               '2_threads': dict(num_workers=2, worker_type='thread'),
+               '1_process_uint8': dict(num_workers=1, worker_type='process', uint8=True),
+               '2_processes_uint8': dict(num_workers=2, worker_type='process', uint8=True)}
     by_loader = {name: [] for name in loaders}
     for r in range(repeats):
       for name, loader in loaders.items():
@@ -139,9 +152,11 @@ def prepared_data(quick):
     for name, loader in loaders.items():
       out.append(dict(name=f'clips_per_s_prepared_jpeg_{name}', value=value[name],
                       unit='clips/s', config=dict(common, **loader, load_1min=load)))
-    out.append(dict(name='prepared_jpeg_2_over_1_processes',
-                    value=value['2_processes'] / value['1_process'], unit='x',
-                    config=dict(common, load_1min=load)))
+    for kind in ('', '_uint8'):
+      out.append(dict(name=f'prepared_jpeg_2_over_1_processes{kind}',
+                      value=value[f'2_processes{kind}'] / value[f'1_process{kind}'], unit='x',
+                      config=dict(common, load_1min=load, uint8=bool(kind),
+                                  goal='>= 1.8' if kind else None)))
   return out
 
 

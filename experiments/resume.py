@@ -8,7 +8,6 @@ import signal
 import threading
 import time
 
-from . import builders
 from . import checks
 from . import workdir as workdir_lib
 
@@ -89,31 +88,3 @@ def _restore(store, abstract, workdir):
     return store.restore_latest(abstract)
   except ValueError as err:
     raise checks.FlagError(f'--workdir={workdir}: {err}') from err
-
-
-def render_kept_clips_as_before(config, dataset, steps):
-  """On a resume, renders the clips a dataset keeps in memory (`dataset.cache`) with the
-  batches an uninterrupted run first drew them in, so that they are bitwise the same.
-
-  A synthetic clip's pixels depend, in the last bit of float32, on the clips rendered
-  with it (numpy vectorises over the rendering chunk), and with `dataset.cache` a clip
-  keeps its first rendering. An uninterrupted run first renders each clip in an early
-  epoch's batch; a resumed one, without this, in the batch it meets it in after the
-  resume, and some clips then differ by ~6e-7: enough to move the parameters by ~6e-8
-  within steps (the tiny config resumed at 40, 44 or 60 of 200 steps). Replaying the
-  iterator from its start until every clip is rendered (at most `steps` batches; about
-  one epoch of rendering, which the run would otherwise do over its next epoch) gives the
-  clips the uninterrupted run has."""
-  kept = getattr(dataset, '_kept', None)  # synthetic.SyntheticClips.keep_rendered()
-  if config.stream or not steps or kept is None:
-    return
-  rendered = kept[2]
-  replay = builders.make_batches(config, dataset)
-  try:
-    for _ in range(steps):
-      if rendered.all():
-        break
-      next(replay)
-  finally:
-    if hasattr(replay, 'close'):
-      replay.close()

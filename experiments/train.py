@@ -166,10 +166,9 @@ def _train_locked(config, workdir, created, config_file):
     if start_step == config.num_steps:
       return _finish(config, workdir, log, trainer, restored.state, test_set, extra)
     try:
-      batches = make_batches(config, train_set, state=extra.get('data'))
-      if restored:
-        resume.render_kept_clips_as_before(config, train_set, start_step)
-      prep = preprocess(config)
+      # Clip datasets give uint8 frames; prep makes them floats on the device.
+      batches = make_batches(config, train_set, state=extra.get('data'), uint8=True)
+      prep = preprocess(config, train_set)
       batch = next(batches)
       _check_frames(batch, start_step + 1, train_set)
       batch = prep(batch)
