@@ -4,7 +4,7 @@ A mesh has a `stage` axis (consecutive groups of modules, one group per device a
 and an optional `data` axis (the batch split, each module's gradient summed over it).
 Placement changes where work runs, never the numbers: every device runs the same
 algorithm (algorithms/) for its own modules; the mesh executor (mesh/) runs it under
-`shard_map`, with `StageRouter` (mesh/router.py, re-exported here) as the router of one
+`shard_map`, with `StageRouter` (mesh/router.py) as the router of one
 stage.
 
     placement = sj.place(network, sj.make_mesh(stage=4, data=2))
@@ -234,7 +234,3 @@ def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'cos
       raise ValueError(f'groups={tuple(groups)} must give each of the {num_modules} modules '
                        f'a stage, consecutive from 0 to {num_stages - 1} (every stage used).')
   return Placement(mesh, tuple(stages), None if weights is None else tuple(weights))
-
-
-# The router of one stage, re-exported (it lives with the mesh executor).
-from sideways_jax.mesh.router import StageRouter  # pylint: disable=wrong-import-position

@@ -60,14 +60,6 @@ def step(ex, opts: Options, carry: Carry, batch):
       trace.update({'grads': grads, 'stepped': stepped})
     return (params, (opt_state, window), tick + 1), sums, trace
 
-  def body(carry, i):
-    *carry, total = carry
-    carry, sums, trace = frame_fn(*carry, i)
-    return (*carry, jax.tree.map(jnp.add, total, sums)), trace
-
-  init = (carry.params, carry.rest, carry.clock)
-  zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(
-      lambda c: frame_fn(*c, jnp.zeros((), jnp.int32))[1], init))
-  (params, rest, tick, sums), trace = jax.lax.scan(
-      body, init + (zero,), jnp.arange(num_frames, dtype=jnp.int32))
+  (params, rest, tick), sums, trace = base.scan_summing(
+      frame_fn, (carry.params, carry.rest, carry.clock), num_frames)
   return Carry(params, rest, None, tick), base.finish(ex, opts, sums, trace)

@@ -91,6 +91,21 @@ def one_window(ex, opts: Options, carry: Carry, grads, has_loss):
   return out['params'], out['rest'], trace
 
 
+def scan_summing(tick_fn, init, num_ticks: int):
+  """`lax.scan` of `tick_fn(*carry, i) -> (carry, metric sums, trace)` over `num_ticks`
+  ticks, adding up the sums. Returns (carry, sums, trace stacked over ticks)."""
+  def body(carry, i):
+    *carry, sums = carry
+    carry, tick_sums, trace = tick_fn(*carry, i)
+    return (*carry, jax.tree.map(jnp.add, sums, tick_sums)), trace
+
+  zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(
+      lambda c: tick_fn(*c, jnp.zeros((), jnp.int32))[1], tuple(init)))
+  (*carry, sums), trace = jax.lax.scan(body, tuple(init) + (zero,),
+                                       jnp.arange(num_ticks, dtype=jnp.int32))
+  return tuple(carry), sums, trace
+
+
 def finish(ex, opts: Options, sums, trace):
   """The step's metrics: the sums joined over stages and shards, each over its count."""
   return clk.finish_metrics(ex.sum_metrics(sums), clk.step_extras(trace, opts.diagnostics))

@@ -8,7 +8,6 @@ update -> the exchange of what stages sent. With a split batch the top's loss is
 normalised by the whole batch's count, taken first from metadata alone.
 """
 
-import jax
 import jax.numpy as jnp
 
 from sideways_jax import clock as clk
@@ -115,16 +114,8 @@ def step(ex, opts: Options, carry: Carry, batch):
       trace['stepped'] = stepped
     return (new['params'], new['rest'], ex.exchange(out['buffers'])), sums, trace
 
-  def body(carry, i):
-    *carry, sums = carry
-    carry, tick_sums, trace = tick_fn(*carry, i)
-    return (*carry, jax.tree.map(jnp.add, sums, tick_sums)), trace
-
-  init = (carry.params, carry.rest, carry.buffers)
-  zero = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), jax.eval_shape(
-      lambda c: tick_fn(*c, jnp.zeros((), jnp.int32))[1], init))
-  (params, rest, buffers, sums), trace = jax.lax.scan(
-      body, init + (zero,), jnp.arange(num_ticks, dtype=jnp.int32))
+  (params, rest, buffers), sums, trace = base.scan_summing(
+      tick_fn, (carry.params, carry.rest, carry.buffers), num_ticks)
   trace['nonfinite'] = ex.any_stage(trace['nonfinite'])
   return Carry(params, rest, buffers, first_frame + num_ticks), base.finish(ex, opts, sums,
                                                                             trace)
