@@ -6,17 +6,18 @@ stage's state travels as flat vectors (packing.py): 'params' and 'grads' (a tupl
 stage's modules), 'rest' ((optimizer state, Window) of those modules) and 'buffers' (the
 stage's own buffers, and one vector per link: what it received last tick, or sends this
 tick). A link is (direction, distance m, sender), one for each pair of stages one of which
-sends the other something; `exchange` moves each with one `ppermute`.
+sends the other something; `exchange` moves them with as few `ppermute`s as it can.
 """
 
 import functools
 
 import jax
+import jax.numpy as jnp
 
 from sideways_jax import clock as clk
 from sideways_jax import updates
 from sideways_jax.mesh.router import StageRouter
-from sideways_jax.packing import Layout, common_sizes
+from sideways_jax.packing import INT, Layout, common_sizes
 from sideways_jax.placement import STAGE, Placement
 from sideways_jax.stage import Stage
 
@@ -80,6 +81,7 @@ class Plan:
           self.link_layouts[link] = Layout(tree)
     # Each link's vector has exactly its sender's size: ppermute moves no padding.
     self.link_sizes = {link: common_sizes([self.link_layouts[link]]) for link in self.links}
+    self.exchange_groups = _exchange_groups(self.links, self.link_sizes)
 
   # -- packing of one stage's state, by kind --------------------------------------------
 
@@ -125,10 +127,93 @@ class Plan:
     return branch
 
   def exchange(self, buffers):
-    """One ppermute per link, sender to receiver: the inboxes of the next tick."""
+    """The inboxes of the next tick: each link's vectors from its sender to its receiver,
+    as few `ppermute`s as the links allow (a collective costs a round trip whatever it
+    carries): a link's vectors travel as one (its integers bit-cast into its float dtype,
+    bit for bit), and links with distinct senders and distinct receivers share one (at
+    D = 2: one a tick). Each device puts in its own link's vector, padded to the group's
+    longest; a stage that receives no link of a group keeps zeros, as before."""
     buffer_vecs, outbox = buffers
-    return buffer_vecs, {
-        link_name(link): jax.tree.map(functools.partial(
+    stage = jax.lax.axis_index(STAGE)
+    inbox = {}
+    for carrier, group in self.exchange_groups:
+      if carrier is None:  # vectors of several float dtypes: one ppermute each
+        link, = group
+        inbox[link_name(link)] = jax.tree.map(functools.partial(
             jax.lax.ppermute, axis_name=STAGE, perm=[(link[2], receiver(link))]),
-                                      outbox[link_name(link)])
-        for link in self.links}
+                                              outbox[link_name(link)])
+        continue
+      words = {link: jnp.concatenate([_to_carrier(outbox[link_name(link)][key], carrier)
+                                      for key in sorted(self.link_sizes[link])])
+               for link in group}
+      size = max(w.shape[0] for w in words.values())
+      send = jnp.zeros((size,), carrier)
+      for link, w in words.items():
+        send = jnp.where(stage == link[2], jnp.pad(w, (0, size - w.shape[0])), send)
+      got = jax.lax.ppermute(send, STAGE, [(link[2], receiver(link)) for link in group])
+      for link, w in words.items():
+        mine = jnp.where(stage == receiver(link), got[:w.shape[0]], jnp.zeros_like(w))
+        vecs, start = {}, 0
+        for key in sorted(self.link_sizes[link]):
+          n = self.link_sizes[link][key]
+          width = _carrier_length(n, key, carrier)
+          vecs[key] = _from_carrier(mine[start:start + width], key, n)
+          start += width
+        inbox[link_name(link)] = vecs
+    return buffer_vecs, inbox
+
+
+def _carrier_of(sizes):
+  """The one float dtype a link's vectors can all travel in, or None (several)."""
+  floats = [key for key in sizes if key != INT]
+  return jnp.dtype(floats[0]) if len(floats) == 1 else None
+
+
+def _carrier_length(n, key, carrier):
+  """Elements of `carrier` that hold `n` elements of dtype `key` (bit for bit)."""
+  size, unit = jnp.dtype(key).itemsize * n, jnp.dtype(carrier).itemsize
+  return -(-size // unit)
+
+
+def _to_carrier(vec, carrier):
+  """A 1-D vector as a 1-D vector of `carrier`, its bits unchanged (zero-padded to whole
+  carrier elements)."""
+  if vec.dtype == carrier:
+    return vec
+  a, b = vec.dtype.itemsize, jnp.dtype(carrier).itemsize
+  if a == b:
+    return jax.lax.bitcast_convert_type(vec, carrier)
+  if a < b:
+    ratio = b // a
+    vec = jnp.pad(vec, (0, -vec.shape[0] % ratio)).reshape(-1, ratio)
+    return jax.lax.bitcast_convert_type(vec, carrier)
+  return jax.lax.bitcast_convert_type(vec, carrier).reshape(-1)
+
+
+def _from_carrier(vec, key, n):
+  """The inverse of `_to_carrier`: `n` elements of dtype `key`."""
+  dtype = jnp.dtype(key)
+  if vec.dtype == dtype:
+    return vec[:n]
+  a, b = dtype.itemsize, vec.dtype.itemsize
+  if a == b:
+    return jax.lax.bitcast_convert_type(vec, dtype)[:n]
+  if a < b:
+    return jax.lax.bitcast_convert_type(vec, dtype).reshape(-1)[:n]
+  return jax.lax.bitcast_convert_type(vec.reshape(-1, a // b), dtype)[:n]
+
+
+def _exchange_groups(links, link_sizes):
+  """Links grouped for one `ppermute` each: the same carrier dtype, distinct senders and
+  distinct receivers within a group (a collective sends one buffer per device)."""
+  groups = []
+  for link in links:
+    carrier = _carrier_of(link_sizes[link])
+    for group_carrier, group in groups:
+      if (carrier is not None and group_carrier == carrier and
+          all(link[2] != other[2] and receiver(link) != receiver(other) for other in group)):
+        group.append(link)
+        break
+    else:
+      groups.append((carrier, [link]))
+  return groups
