@@ -206,7 +206,7 @@ def tick_accounting(quick):
                       'unit': 'fraction',
                       'config': {'stages': list(placement.stages), 'used_bytes': used,
                                  'packed_bytes': padded,
-                                 'grouping': 'balanced by parameter count'}})
+                                 'grouping': 'cost (sj.place default)'}})
   return records
 
 

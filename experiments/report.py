@@ -1,7 +1,7 @@
 """Summarises a sweep (experiments/sweep.py): mean +- std over seeds, learning curves.
 
-  python -m experiments.report --sweep=experiments/sweeps/results_motion.py \\
-      --root=workdirs/results_motion --out=docs/results/motion
+  python -m experiments.report --sweep=experiments/sweeps/screen25.py \\
+      --root=workdirs/screen25 --out=docs/results/motion
 
 Reads every run's metrics.jsonl and result.json under ROOT and writes OUT.json (per run
 name: final metric mean, std and per-seed values, seconds and steps to a target accuracy,

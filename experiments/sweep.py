@@ -1,6 +1,6 @@
 """Runs a list of config overrides one after another, skipping runs already finished.
 
-  python -m experiments.sweep --sweep=experiments/sweeps/motion.py --root=workdirs/motion
+  python -m experiments.sweep --sweep=experiments/sweeps/screen25.py --root=workdirs/screen25
   python -m experiments.sweep --sweep=... --root=... --only=sideways_input --parallel=2
 
 A sweep file defines `RUNS`: a dict name -> {config key: value} (dotted keys, as on the

@@ -52,6 +52,7 @@ from .builders import (  # pylint: disable=unused-import
 from .configs import keys
 from . import resume
 from . import train_loop
+from . import warm_start
 from .resume import Interrupted
 from .train_loop import DataInputError, check_frames as _check_frames
 
@@ -110,8 +111,8 @@ def initial_state(config, trainer, train_set, batch):
   `init_from` if set."""
   state = trainer.init(rng(config), batch)
   if config.get('init_from'):
-    state = builders.warm_start(config, trainer, state, train_set.frame_shape,
-                                source_params(config.init_from))
+    state = warm_start.warm_start(config, trainer, state, train_set.frame_shape,
+                                  source_params(config.init_from))
   return state
 
 
