@@ -78,32 +78,32 @@ def test_per_frame_statistics_do_not_depend_on_class(level):
       assert abs(z) < 4, (name, c, z)
 
 
-def test_frame_pairs_reveal_motion_classes():
-  """Positive control, level 'motion': two consecutive frames carry the class."""
-  ftr, ytr, k = _data('temporal_actions', 'train', NUM_TRAIN, level='motion')
-  fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level='motion')
-  rng = np.random.default_rng(3)
+def _frame_pair_accuracy(level, seed):
+  """(accuracy, chance, band, (train frames, labels, test frames, labels, classes)) of a
+  classifier of two consecutive frames at a random time."""
+  ftr, ytr, k = _data('temporal_actions', 'train', NUM_TRAIN, level=level)
+  fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level=level)
+  rng = np.random.default_rng(seed)
   ta, tb = rng.integers(15, size=NUM_TRAIN), rng.integers(15, size=NUM_TEST)
   xtr = controls.pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
   xte = controls.pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
   _, pred = controls.fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
   p, band = controls.chance_band(k, NUM_TEST)
-  print(f'motion: frame-pair accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
-  assert (pred == yte).mean() > 0.5, (pred == yte).mean()
+  accuracy = (pred == yte).mean()
+  print(f'{level}: frame-pair accuracy {accuracy:.3f}, chance {p:.3f} +- {band:.3f}')
+  return accuracy, p, band, (ftr, ytr, fte, yte, k)
+
+
+def test_frame_pairs_reveal_motion_classes():
+  """Positive control, level 'motion': two consecutive frames carry the class."""
+  accuracy, _, _, _ = _frame_pair_accuracy('motion', seed=3)
+  assert accuracy > 0.5, accuracy
 
 
 def test_dynamics_need_more_than_two_frames():
   """Level 'dynamics': frame pairs are at chance; the whole clip reveals the class."""
-  ftr, ytr, k = _data('temporal_actions', 'train', NUM_TRAIN, level='dynamics')
-  fte, yte, _ = _data('temporal_actions', 'test', NUM_TEST, level='dynamics')
-  rng = np.random.default_rng(4)
-  ta, tb = rng.integers(15, size=NUM_TRAIN), rng.integers(15, size=NUM_TEST)
-  xtr = controls.pair_features(ftr[np.arange(NUM_TRAIN), ta], ftr[np.arange(NUM_TRAIN), ta + 1])
-  xte = controls.pair_features(fte[np.arange(NUM_TEST), tb], fte[np.arange(NUM_TEST), tb + 1])
-  _, pred = controls.fit_predict(xtr, ytr, xte, k, hidden=64, l2=1e-4, steps=500)
-  p, band = controls.chance_band(k, NUM_TEST)
-  print(f'dynamics: frame-pair accuracy {(pred == yte).mean():.3f}, chance {p:.3f} +- {band:.3f}')
-  assert abs((pred == yte).mean() - p) <= band, ((pred == yte).mean(), p, band)
+  accuracy, p, band, (ftr, ytr, fte, yte, k) = _frame_pair_accuracy('dynamics', seed=4)
+  assert abs(accuracy - p) <= band, (accuracy, p, band)
   _, pred = controls.fit_predict(controls.clip_features(ftr), ytr, controls.clip_features(fte),
                                  k, hidden=64, l2=1e-4, steps=500)
   print(f'dynamics: 16-frame accuracy {(pred == yte).mean():.3f}')
