@@ -17,8 +17,10 @@ device's time). Two settings therefore stand side by side:
   same one device pinned to one core (`one_core_ms`: what the second core buys a single
   device).
 - ALG: `sideways`, placed `bptt` and `gpipe` on 2 stage devices (the launcher's
-  `stage_devices=2`, modules grouped by `placement_groups`), and `bptt[data=2]` (the batch
-  split over 2 devices instead, `data_devices=2`).
+  `stage_devices=2`, modules grouped by `placement_groups`), `bptt[data=2]` (the batch
+  split over 2 devices instead, `data_devices=2`), and `infer`: streaming inference
+  (`algorithm='infer', stream=True`: forward only, one frame in and one output out per
+  tick, buffers carried across calls; its speed-up is its frames/s ratio).
 - NET: `default` (experiments/configs/default.py: VGG-small_pool3 + input skips, head
   conv, modules 1-2 frozen, local heads, 16 clips x 16 frames at 32x32), `small_all`
   (VGG-small, every module learning, no local heads: modules of more even cost) and
@@ -45,7 +47,7 @@ import sys
 import time
 import types
 
-ALGORITHMS = ('sideways', 'bptt', 'gpipe', 'bptt[data=2]')
+ALGORITHMS = ('sideways', 'bptt', 'gpipe', 'bptt[data=2]', 'infer')
 NETS = {
     'default': {'variant': '', 'overrides': {}},
     'small_all': {'variant': '', 'overrides': {
@@ -94,9 +96,21 @@ def setup(net, algorithm, stage, data, groups=None):
   res = config.dataset.resolution
   dataset = types.SimpleNamespace(num_classes=8, frame_shape=(res, res, 3))
   task, network = builders.make_task_and_network(config, dataset)
-  trainer = builders.make_trainer(config, network, task, (res, res, 3))
-  rng = np.random.RandomState(0)
   b, t = config.batch_size, config.frames_per_clip
+  if algorithm == 'infer':  # forward only, the buffers carried from call to call
+    import optax  # pylint: disable=g-import-not-at-top
+    import sideways_jax as sj  # pylint: disable=g-import-not-at-top
+    placement = None
+    if stage * data > 1:  # every module weighed by its forward alone
+      placement = sj.place(network, sj.make_mesh(stage, data),
+                           groups=builders.placement_groups(config),
+                           frame_shape=(b // data, res, res, 3),
+                           frozen=tuple(range(1, network.num_modules + 1)), algorithm='infer')
+    trainer = sj.build(network, optax.identity(), task, algorithm='infer', stream=True,
+                       placement=placement)
+  else:
+    trainer = builders.make_trainer(config, network, task, (res, res, 3))
+  rng = np.random.RandomState(0)
   batch = {'frames': rng.rand(b, t, res, res, 3).astype(np.float32),
            'labels': np.repeat(rng.randint(0, 8, (b, 1)), t, 1).astype(np.int32),
            'video_ids': np.repeat(np.arange(b)[:, None], t, 1).astype(np.int32)}
@@ -264,7 +278,7 @@ def _child(mode, spec, quick):
 # (net, setting, algorithms) measured by the suite; --quick: the first row only.
 PLAN = (('default', 'processes', ALGORITHMS),
         ('small_all', 'processes', ('sideways',)),
-        ('vgg8_64', 'processes', ('sideways', 'bptt[data=2]')),
+        ('vgg8_64', 'processes', ('sideways', 'bptt[data=2]', 'infer')),
         ('default', 'threads', ('sideways', 'bptt[data=2]')))
 
 

@@ -13,6 +13,7 @@ from sideways_jax import models
 from experiments import builders
 from experiments import checks
 from experiments import train
+from experiments import warm_start
 from experiments.configs import default
 from experiments.configs import keys
 
@@ -111,7 +112,7 @@ class ConfigTest(TmpDirs):
     self.assertEqual(config.init_from, 'workdirs/default')  # the README's main command
     self.assertEqual(builders.frozen_modules(config, 5), (1, 2, 3))
     self.assertEqual(builders.module_lr_scales(config, 5), (0, 0, 0, 0.3, 1))
-    self.assertEqual(builders.init_modules(config, 5), (1, 2, 3, 4))
+    self.assertEqual(warm_start.init_modules(config, 5), (1, 2, 3, 4))
     config.dataset.num_clips = 16
     train_set, _ = builders.make_datasets(config)
     self.assertEqual(train_set.augment, ('roll', 'rot90', 'colors'))
