@@ -105,7 +105,7 @@ def setup(net, algorithm, stage, data, groups=None):
       placement = sj.place(network, sj.make_mesh(stage, data),
                            groups=builders.placement_groups(config),
                            frame_shape=(b // data, res, res, 3),
-                           frozen=tuple(range(1, network.num_modules + 1)), algorithm='infer')
+                           frozen=tuple(range(1, network.num_modules + 1)))
     trainer = sj.build(network, optax.identity(), task, algorithm='infer', stream=True,
                        placement=placement)
   else:

@@ -226,7 +226,7 @@ def make_trainer(config, network, task, frame_shape=None, placed=True):
       placement = sj.place(network, sj.make_mesh(stage, data_devices),
                            groups=placement_groups(config),
                            frame_shape=(config.batch_size // data_devices,) +
-                           tuple(frame_shape), frozen=frozen, algorithm=config.algorithm)
+                           tuple(frame_shape), frozen=frozen)
     except ValueError as err:
       raise checks.ConfigError('stage_devices', stage, str(err).rstrip('.'),
                                'choose another stage_devices or placement_groups') from err

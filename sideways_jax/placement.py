@@ -48,14 +48,14 @@ def _param_counts(network: Network, frame) -> Tuple[int, ...]:
   return tuple(int(sum(np.prod(x.shape) for x in jax.tree.leaves(p))) for p in shapes)
 
 
-def _tick_fns(network: Network, frame, frozen=(), algorithm='sideways'):
+def _tick_fns(network: Network, frame, frozen=()):
   """Per module, (jitted tick, its arguments): the work its stage does for it each tick.
 
   A learning module's forward and VJP (with its local head under Sideways); a frozen
   module's forward only; with the data of one frame batch `frame`."""
   params = jax.eval_shape(lambda f: network.init(jax.random.PRNGKey(0), f), frame)
   outs = [frame] + list(network.output_shapes(frame.shape, frame.dtype))
-  heads = network.local_head_fns() if algorithm == 'sideways' else {}
+  heads = network.local_head_fns()  # sj.build takes heads under Sideways alone
   fns = network.apply_fns()
   ticks = []
   for k in range(1, network.num_modules + 1):
@@ -72,11 +72,11 @@ def _tick_fns(network: Network, frame, frozen=(), algorithm='sideways'):
   return ticks
 
 
-def _flop_counts(network: Network, frame, frozen=(), algorithm='sideways') -> Tuple[float, ...]:
+def _flop_counts(network: Network, frame, frozen=()) -> Tuple[float, ...]:
   """Cost of each module's tick (`_tick_fns`), from XLA's cost analysis of it as compiled
   for the default device."""
   costs = []
-  for fn, args in _tick_fns(network, frame, frozen, algorithm):
+  for fn, args in _tick_fns(network, frame, frozen):
     analysis = fn.lower(*args).compile().cost_analysis()
     analysis = analysis[0] if isinstance(analysis, (list, tuple)) else analysis
     analysis = analysis or {}
@@ -86,12 +86,12 @@ def _flop_counts(network: Network, frame, frozen=(), algorithm='sideways') -> Tu
   return tuple(costs)
 
 
-def _timed_costs(network: Network, frame, frozen=(), algorithm='sideways',
+def _timed_costs(network: Network, frame, frozen=(),
                  repeats: int = 5) -> Tuple[float, ...]:
   """Seconds of each module's tick (`_tick_fns`) on the default device: the fastest of
   `repeats` runs on zero inputs after one to compile."""
   costs = []
-  for fn, args in _tick_fns(network, frame, frozen, algorithm):
+  for fn, args in _tick_fns(network, frame, frozen):
     args = jax.tree.map(lambda s: jax.numpy.zeros(s.shape, s.dtype), args)
     jax.block_until_ready(fn(*args))
     best = float('inf')
@@ -106,15 +106,15 @@ def _timed_costs(network: Network, frame, frozen=(), algorithm='sideways',
 _COSTS = {}
 
 
-def _module_costs(network, frame, frozen, algorithm, how):
+def _module_costs(network, frame, frozen, how):
   """`_flop_counts` ('cost') or `_timed_costs` ('time'), kept per network, frame shape,
-  frozen modules, algorithm and device kind (a second placement of the same run does not
+  frozen modules and device kind (a second placement of the same run does not
   measure again)."""
-  key = (id(network), tuple(frame.shape), frozen, algorithm, how,
+  key = (id(network), tuple(frame.shape), frozen, how,
          jax.devices()[0].device_kind)
   if key not in _COSTS:
     _COSTS[key] = (network, (_flop_counts if how == 'cost' else _timed_costs)(
-        network, frame, frozen, algorithm))
+        network, frame, frozen))
   return _COSTS[key][1]
 
 
@@ -175,8 +175,8 @@ GROUPINGS = ('cost', 'time', 'params')
 
 
 def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'cost',
-          frame_shape: Optional[Sequence[int]] = None, frozen: Sequence[int] = (),
-          algorithm: str = 'sideways') -> Placement:
+          frame_shape: Optional[Sequence[int]] = None,
+          frozen: Sequence[int] = ()) -> Placement:
   """Assigns the network's modules to the mesh's stages: consecutive groups whose heaviest
   group is as light as it can be (the pipeline runs at the pace of its slowest stage).
 
@@ -184,14 +184,12 @@ def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'cos
     network: the network.
     mesh: a mesh with a 'stage' axis (and a 'data' axis, size 1 if unused); `make_mesh`.
     groups: how to weigh each module's tick, the work its stage does for it every tick
-      (forward and VJP; forward only for a `frozen` module; with its local head under
-      Sideways): 'cost' (XLA's cost analysis of the tick as compiled for the default
+      (forward and VJP; forward only for a `frozen` module; with its local head, if any): 'cost' (XLA's cost analysis of the tick as compiled for the default
       device: flops plus 4 per byte accessed; deterministic), 'time' (a timed probe of the
       same ticks on the default device; closest to the truth on a quiet machine), 'params'
       (parameter counts; blind to activation sizes), or an explicit stage per module.
     frame_shape: a frame batch [B, H, W, C] (per data shard), to weigh the modules.
     frozen: the modules held fixed (forward only), as given to `sj.build`.
-    algorithm: the algorithm it will run (local heads are weighed under 'sideways' only).
 
   Raises:
     ValueError: a mesh without 'stage', more stages than modules, or a bad assignment.
@@ -224,7 +222,7 @@ def place(network: Network, mesh: Mesh, groups: Union[str, Sequence[int]] = 'cos
       if groups == 'params':
         weights = _param_counts(network, frame)
       else:
-        weights = _module_costs(network, frame, tuple(sorted(frozen)), algorithm, groups)
+        weights = _module_costs(network, frame, tuple(sorted(frozen)), groups)
       stages = balanced_stages(weights, num_stages)
   else:
     stages = tuple(int(s) for s in groups)
